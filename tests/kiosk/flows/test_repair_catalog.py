@@ -41,3 +41,13 @@ def test_missing_or_broken_file(tmp_path):
     (tmp_path / "b.json").write_text("{", encoding="utf-8")
     with pytest.raises(CatalogError, match="not valid JSON"):
         repair_catalog.load(tmp_path / "b.json")
+
+
+def test_every_catalogue_picture_is_drawn():
+    from kiosk.screens.repair_pictures import drawable
+
+    cat = repair_catalog.load()
+    kinds = {c.icon for c in cat.categories} | {p.icon for c in cat.categories for p in c.problems}
+    kinds |= {loc.icon for loc in cat.locations}
+    assert sorted(k for k in kinds if not drawable(k)) == []
+    assert not drawable("no-such-picture")

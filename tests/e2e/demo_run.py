@@ -1,0 +1,72 @@
+"""Run the offscreen demo tour once per test session and hand its results to every test that reads them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What one `python -m kiosk -v demo --headless --out DIR` left behind."""
+
+    out: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return json.loads((self.out / "summary.json").read_text(encoding="utf-8"))
+
+    @property
+    def log_files(self) -> list[Path]:
+        return sorted((self.out / "run" / "logs").glob("*.log"))
+
+    def explain(self) -> str:
+        """The demo's own output, for assertion messages."""
+        return f"exit {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
+
+
+def headless_env() -> dict[str, str]:
+    """This environment without a display, so the demo takes the offscreen tour."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+@cache
+def demo_run() -> DemoRun:
+    """The demo tour, run once (debug logging on, so the log scan sees everything the code logs)."""
+    out = Path(tempfile.mkdtemp(prefix="lobby-e2e-")) / "demo-out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "-v", "demo", "--headless", "--out", str(out)],
+        cwd=REPO, env=headless_env(), capture_output=True, text=True, timeout=DEMO_TIMEOUT_S,
+    )
+    return DemoRun(out, proc.returncode, proc.stdout, proc.stderr)
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Running processes whose command line or working folder mentions `text` (e.g. a run folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if text in cmdline or text in cwd:
+            found.append(f"{entry.name}: {cmdline.strip()}")
+    return found

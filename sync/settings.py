@@ -36,7 +36,10 @@ class CentralSettings:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     backoff_cap_s: float = 300.0
+    backoff_base_s: float = 1.0
     batch_threshold: int = 20
+    batch_size: int = 100
+    poll_interval_s: float = 1.0
     pull_interval_s: float = 10.0
     heartbeat_interval_s: float = 60.0
     outbox_max_rows: int = 50_000
@@ -64,12 +67,15 @@ _NUM = (int, float)
 _CENTRAL_TYPES: dict[str, type | tuple[type, ...]] = {
     "url": str, "token_file": str, "ca_file": str, "verify_tls": bool,
     "connect_timeout_s": _NUM, "read_timeout_s": _NUM, "backoff_cap_s": _NUM,
+    "backoff_base_s": _NUM, "batch_size": int, "poll_interval_s": _NUM,
     "batch_threshold": int, "pull_interval_s": _NUM, "heartbeat_interval_s": _NUM,
     "outbox_max_rows": int, "outbox_max_mb": int, "retention_days": int,
 }
 _CENTRAL_RANGES: dict[str, tuple[float, float]] = {
-    "connect_timeout_s": (0.5, 120), "read_timeout_s": (1, 600), "backoff_cap_s": (1, 3600),
-    "batch_threshold": (2, 100), "pull_interval_s": (1, 3600), "heartbeat_interval_s": (5, 3600),
+    # The low ends are small so tests can run the real agent fast; deployments keep the defaults.
+    "connect_timeout_s": (0.05, 120), "read_timeout_s": (0.05, 600), "backoff_cap_s": (0.01, 3600),
+    "backoff_base_s": (0.001, 60), "batch_size": (1, 100), "poll_interval_s": (0.01, 60),
+    "batch_threshold": (2, 100), "pull_interval_s": (0.05, 3600), "heartbeat_interval_s": (0.1, 3600),
     "outbox_max_rows": (100, 10_000_000), "outbox_max_mb": (1, 100_000), "retention_days": (1, 3650),
 }
 
@@ -138,3 +144,13 @@ def load(path: str | os.PathLike[str]) -> SyncSettings:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("config", f"not valid TOML: {err}") from None
     return from_document(doc)
+
+
+def outbox_path(settings: SyncSettings) -> Path:
+    """The outbox database shared by the kiosk app and the agent."""
+    return Path(settings.state_dir) / "outbox.sqlite3"
+
+
+def devices_summary_path(settings: SyncSettings) -> Path:
+    """The device summary the kiosk writes and the agent sends with each heartbeat (docs/sync.md)."""
+    return Path(settings.state_dir) / "devices-summary.json"

@@ -105,7 +105,8 @@ def start_central(tmp_path: Path, *args: str) -> Central:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sync", "central", "--port", "0", "--db", str(db), "--token-file",
          str(token_file), "--staff-token-file", str(staff_file), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO, env=os.environ.copy())
+        stdout=subprocess.PIPE, stderr=(tmp_path / "central.log").open("w"), text=True, cwd=REPO,
+        env=os.environ.copy())
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if "listening on" not in line:

@@ -16,6 +16,13 @@ APT_PACKAGES=(
   socat openssl                                         # serial pseudo-terminals; test TLS certificates
   systemd                                               # systemd-analyze verify in tests
 )
+# LOBBY_EXTRA_APT_PACKAGES="pkg ...": require more packages (a site's own tools;
+# the tests use it to check the message below).
+read -r -a extra <<< "${LOBBY_EXTRA_APT_PACKAGES:-}"
+for p in "${extra[@]}"; do
+  [[ $p =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || { echo "lobby-kiosk: LOBBY_EXTRA_APT_PACKAGES: not a Debian package name: $p" >&2; exit 2; }
+done
+APT_PACKAGES+=("${extra[@]}")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

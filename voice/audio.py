@@ -1,0 +1,245 @@
+"""Audio sources chosen by URI, each delivering 50 ms blocks of 16 kHz mono int16.
+
+- `mic://` — the default input device; `mic://<device>` — a device by name
+  substring or index (as `sounddevice` understands it, e.g. `mic://USB`,
+  `mic://plughw:1,0`, `mic://2`). Captured with `sounddevice` in blocking mode
+  on the session's capture thread.
+- `file:///path/x.wav` — a WAV file played through the same path, paced in
+  real time like a microphone; `file:///path/x.wav?pace=fast` delivers it as
+  fast as it is consumed. Other rates and channel counts are converted.
+
+Audio stays in memory: nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from voice.errors import AudioFormatError, MicrophoneLost, MicrophoneUnavailable, SourceError
+from voice.pcm import BLOCK_BYTES, BLOCK_FRAMES, RATE, SAMPLE_BYTES, convert
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_S = 3600.0  # longer files are refused rather than held in memory
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of audio and when the source delivered it (time.monotonic())."""
+
+    data: bytes
+    arrived: float
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.data) / (RATE * SAMPLE_BYTES)
+
+
+class Source(Protocol):
+    """What the capture thread reads from."""
+
+    name: str
+
+    def open(self) -> None: ...
+    def read(self) -> Block | None: ...  # None: end of input
+    def close(self) -> None: ...  # may be called from another thread to abort a read
+
+
+def open_source(uri: str | None, default_device: str | None = None) -> Source:
+    """The source for `uri` (None = the configured microphone). Not opened yet."""
+    if uri is None:
+        return MicSource(default_device)
+    if uri.startswith("mic://"):
+        name = unquote(uri[len("mic://"):]) or default_device
+        return MicSource(name)
+    if uri.startswith("file://"):
+        parts = urlsplit(uri)
+        path = unquote(parts.netloc + parts.path)
+        pace = parse_qs(parts.query).get("pace", ["real"])[0]
+        if pace not in ("real", "fast"):
+            raise SourceError(f"unknown pace {pace!r} in source URI (use pace=real or pace=fast)")
+        if not path:
+            raise SourceError("file:// source without a path")
+        return FileSource(path, paced=pace == "real")
+    raise SourceError(f"unknown audio source {uri!r} (use mic://[DEVICE] or file:///PATH.wav)")
+
+
+# ---------------------------------------------------------------- files
+
+def read_wav(path: str) -> bytes:
+    """The whole WAV file at `path` as 16 kHz mono int16 bytes (converted if needed).
+
+    Raises AudioFormatError with the reason: missing, not a WAV, compressed or
+    floating-point samples, an unsupported width, or longer than an hour.
+    """
+    try:
+        with wave.open(path, "rb") as w:
+            rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
+            if channels < 1 or rate < 4000 or rate > 192000:
+                raise AudioFormatError(f"{path}: implausible WAV header ({channels} channels at {rate} Hz)")
+            if frames / rate > MAX_FILE_S:
+                raise AudioFormatError(f"{path}: {frames / rate:.0f} s is longer than {MAX_FILE_S:.0f} s")
+            data = w.readframes(frames)
+    except FileNotFoundError:
+        raise AudioFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise AudioFormatError(f"{path}: is a directory") from None
+    except PermissionError:
+        raise AudioFormatError(f"{path}: permission denied") from None
+    except (wave.Error, EOFError) as err:
+        raise AudioFormatError(f"{path}: not a PCM WAV file ({err})") from None
+    if rate == RATE and channels == 1 and width == 2:
+        return data
+    try:
+        out = convert(data, rate, channels, width)
+    except ValueError as err:
+        raise AudioFormatError(f"{path}: {err}") from None
+    log.info("converted audio from %d Hz, %d channel(s), %d-bit to 16 kHz mono 16-bit",
+             rate, channels, width * 8)
+    return out
+
+
+class FileSource:
+    """A WAV file delivered block by block, in real time (paced) or as fast as it is read."""
+
+    def __init__(self, path: str, paced: bool = True) -> None:
+        self.path = path
+        self.paced = paced
+        self.name = f"file {os.path.basename(path)}"
+        self._data = b""
+        self._pos = 0
+        self._t0 = 0.0
+        self._closed = threading.Event()
+
+    def open(self) -> None:
+        self._data = read_wav(self.path)
+        self._pos = 0
+        self._t0 = time.monotonic()
+
+    def read(self) -> Block | None:
+        if self._closed.is_set() or self._pos >= len(self._data):
+            return None
+        chunk = self._data[self._pos:self._pos + BLOCK_BYTES]
+        self._pos += len(chunk)
+        if not self.paced:
+            return Block(chunk, time.monotonic())
+        due = self._t0 + self._pos / (RATE * SAMPLE_BYTES)
+        if self._closed.wait(max(0.0, due - time.monotonic())):
+            return None
+        return Block(chunk, due)
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+# ---------------------------------------------------------------- microphone
+
+class _PortAudio:
+    """PortAudio's process-wide state: one lock, and a device rescan when no stream is open.
+
+    PortAudio lists devices once at initialisation; a microphone plugged in
+    later is only seen after a re-initialisation, which would close open
+    streams, so it happens only while none is open.
+    """
+
+    lock = threading.Lock()
+    open_streams = 0
+
+    @classmethod
+    def module(cls):
+        try:
+            import sounddevice
+        except OSError as err:  # libportaudio2 missing
+            raise MicrophoneUnavailable(f"PortAudio is not installed ({err})") from None
+        return sounddevice
+
+    @classmethod
+    def rescan(cls) -> None:
+        sd = cls.module()
+        if cls.open_streams == 0:
+            sd._terminate()
+            sd._initialize()
+
+
+def _device_arg(device: str | None) -> str | int | None:
+    if device is None or device == "":
+        return None
+    return int(device) if device.isdigit() else device
+
+
+def probe_microphone(device: str | None) -> str:
+    """The name of the input device `device` (None = default), rescanning devices first.
+
+    Raises MicrophoneUnavailable with the reason when there is none.
+    """
+    with _PortAudio.lock:
+        sd = _PortAudio.module()
+        try:
+            _PortAudio.rescan()
+            info = sd.query_devices(_device_arg(device), "input")
+        except (ValueError, sd.PortAudioError) as err:
+            what = f"input device {device!r}" if device else "default input device"
+            raise MicrophoneUnavailable(f"no microphone: {what} not found ({err})") from None
+    return str(info["name"])
+
+
+class MicSource:
+    """The microphone, read in blocking mode at 16 kHz mono int16."""
+
+    def __init__(self, device: str | None = None) -> None:
+        self.device = device
+        self.name = f"microphone {device or 'default'}"
+        self._stream = None
+        self._closed = threading.Event()
+
+    def open(self) -> None:
+        with _PortAudio.lock:
+            sd = _PortAudio.module()
+            try:
+                _PortAudio.rescan()
+                info = sd.query_devices(_device_arg(self.device), "input")
+                stream = sd.RawInputStream(samplerate=RATE, channels=1, dtype="int16",
+                                           blocksize=BLOCK_FRAMES, device=_device_arg(self.device))
+                stream.start()
+            except (ValueError, sd.PortAudioError) as err:
+                what = f"input device {self.device!r}" if self.device else "default input device"
+                raise MicrophoneUnavailable(f"no microphone: {what} cannot capture 16 kHz mono ({err})") from None
+            _PortAudio.open_streams += 1
+        self.name = f"microphone {info['name']}"
+        self._stream = stream
+
+    def read(self) -> Block | None:
+        stream = self._stream
+        if stream is None or self._closed.is_set():
+            return None
+        sd = _PortAudio.module()
+        try:
+            data, overflowed = stream.read(BLOCK_FRAMES)
+        except (sd.PortAudioError, AttributeError, OSError) as err:
+            if self._closed.is_set():
+                return None
+            raise MicrophoneLost(f"microphone failed during capture ({err})") from None
+        if overflowed:
+            log.warning("capture overflow: audio was lost because processing fell behind")
+        return Block(bytes(data), time.monotonic())
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.abort(ignore_errors=True)
+            stream.close(ignore_errors=True)
+        finally:
+            with _PortAudio.lock:
+                _PortAudio.open_streams -= 1

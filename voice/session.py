@@ -1,0 +1,234 @@
+"""One listening session: source -> capture thread -> end-pointer + recognizer -> callbacks.
+
+The same path serves the microphone, a WAV file played in real time (the
+kiosk demo) and `lobby-voice transcribe` (continuous mode, one result per
+utterance in the file). Two named threads per session: `voice-capture`
+reads the source into a bounded queue, `voice-session` decodes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voice.audio import Block, Source
+from voice.endpoint import End, EndpointConfig, Endpointer
+from voice.errors import MicrophoneLost, MicrophoneUnavailable, VoiceError
+from voice.pcm import dbfs, level
+from voice.recognizer import Model, Recognizer
+
+log = logging.getLogger(__name__)
+
+QUEUE_BLOCKS = 100          # 5 s of audio between capture and decoding
+PREROLL_BLOCKS = 6          # 0.3 s before the gate opened is decoded too (soft word onsets)
+_END = object()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an utterance ended. `text` is None when it failed; never logged."""
+
+    text: str | None
+    ended_by: str            # an End value, "error" or "cancel"
+    error: str | None = None
+    audio_s: float = 0.0     # audio consumed by this utterance (audio time)
+    speech_start_s: float | None = None
+    speech_end_s: float | None = None
+    latency_s: float | None = None  # end-point block delivered -> final text ready (wall time)
+
+
+Callback = Callable[..., object]
+
+
+def _call(fn: Callback | None, *args: object) -> None:
+    if fn is None:
+        return
+    try:
+        fn(*args)
+    except Exception:  # a bug in a caller's callback must not kill the voice thread
+        log.exception("voice callback %s failed", getattr(fn, "__name__", fn))
+
+
+class ListenSession:
+    """A running utterance; `stop()` ends it now (second press), `cancel()` discards it.
+
+    Exactly one of on_final(text) / on_error(reason) is called, unless the
+    session is cancelled, in which case neither is. In continuous mode
+    (`transcribe`) on_final is called once per utterance until the input ends.
+    """
+
+    def __init__(self, source: Source, model: Model, config: EndpointConfig, *,
+                 on_partial: Callback | None = None, on_final: Callback | None = None,
+                 on_error: Callback | None = None, on_level: Callback | None = None,
+                 on_source_failed: Callable[[VoiceError], None] | None = None,
+                 stall_s: float = 2.0, continuous: bool = False) -> None:
+        self.source = source
+        self.model = model
+        self.config = config
+        self._cb = (on_partial, on_final, on_error, on_level)
+        self._on_source_failed = on_source_failed
+        self.stall_s = stall_s
+        self.continuous = continuous
+        self.outcomes: list[Outcome] = []
+        self.error: VoiceError | None = None
+        self.processing_s = 0.0
+        self.audio_s = 0.0
+        self._queue: queue.Queue = queue.Queue(QUEUE_BLOCKS)
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="voice-session", daemon=True)
+
+    # -- public
+    @property
+    def outcome(self) -> Outcome | None:
+        """The last utterance's outcome, once there is one."""
+        return self.outcomes[-1] if self.outcomes else None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def start(self) -> ListenSession:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """End the utterance now and deliver what was recognised (the second press)."""
+        self._stop.set()
+
+    def cancel(self) -> None:
+        """Discard the utterance: no further callbacks."""
+        self._cancel.set()
+        self.source.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the session has ended; True if it did within `timeout`."""
+        return self._done.wait(timeout)
+
+    # -- threads
+    def _capture(self) -> None:
+        while not (self._cancel.is_set() or self._done.is_set()):
+            try:
+                item: object = self.source.read()
+            except VoiceError as err:
+                item = err
+            if item is None:
+                item = _END
+            while not (self._cancel.is_set() or self._done.is_set()):
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not isinstance(item, Block):
+                return
+
+    def _fail(self, err: VoiceError, audio_s: float = 0.0) -> None:
+        self.error = err
+        if isinstance(err, MicrophoneUnavailable) and self._on_source_failed:
+            self._on_source_failed(err)
+        if self._cancel.is_set():
+            return
+        self.outcomes.append(Outcome(None, "error", err.reason, audio_s))
+        _call(self._cb[2], err.reason)
+
+    def _run(self) -> None:
+        try:
+            self._decode()
+        finally:
+            self.source.close()
+            self._done.set()
+
+    def _decode(self) -> None:
+        on_partial, on_final, _, on_level = self._cb
+        try:
+            self.source.open()
+            rec = Recognizer(self.model)
+        except VoiceError as err:
+            self._fail(err)
+            return
+        threading.Thread(target=self._capture, name="voice-capture", daemon=True).start()
+        endp = Endpointer(self.config)
+        preroll: deque[bytes] = deque(maxlen=PREROLL_BLOCKS)
+        last_text = ""
+        idle_since = time.monotonic()
+        while not self._cancel.is_set():
+            why: End | None = None
+            block: Block | None = None
+            try:
+                item = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                item = None
+            if self._stop.is_set():
+                why = endp.end(End.STOP)
+            elif item is None:
+                if time.monotonic() - idle_since > self.stall_s:
+                    self.source.close()
+                    self._fail(MicrophoneLost(f"{self.source.name} stopped delivering audio"), endp.audio_s)
+                    return
+                continue
+            elif item is _END:
+                why = endp.end(End.END_OF_INPUT)
+            elif isinstance(item, VoiceError):
+                self._fail(item, endp.audio_s)
+                return
+            else:
+                block = item
+                idle_since = time.monotonic()
+                self.audio_s += block.duration_s
+                started = endp.speech_start_s is not None
+                db = dbfs(block.data, None if started else self.config.gate_dbfs)
+                _call(on_level, level(db))
+                why = endp.feed(block.duration_s, db)
+                if endp.speech_start_s is not None:
+                    t0 = time.perf_counter()
+                    try:
+                        if not started:
+                            for old in preroll:
+                                rec.accept(old)
+                            preroll.clear()
+                        text = rec.accept(block.data)
+                    except VoiceError as err:
+                        self._fail(err, endp.audio_s)
+                        return
+                    self.processing_s += time.perf_counter() - t0
+                    if text and text != last_text and why is None:
+                        last_text = text
+                        _call(on_partial, text)
+                else:
+                    preroll.append(block.data)
+            if why is None:
+                continue
+            t_end = block.arrived if block is not None else time.monotonic()
+            spoke = endp.speech_start_s is not None
+            if not spoke and self.continuous and self.outcomes and why is End.END_OF_INPUT:
+                return  # trailing silence after the last utterance of a file
+            text = ""
+            if spoke:
+                t0 = time.perf_counter()
+                try:
+                    text = rec.finish()
+                except VoiceError as err:
+                    self._fail(err, endp.audio_s)
+                    return
+                self.processing_s += time.perf_counter() - t0
+            if self._cancel.is_set():
+                return
+            latency = time.monotonic() - t_end if spoke else None
+            self.outcomes.append(Outcome(text, why.value, None, endp.audio_s, endp.speech_start_s,
+                                         endp.last_speech_s if spoke else None, latency))
+            log.info("utterance ended by %s after %.2f s of audio (%d characters)",
+                     why.value, endp.audio_s, len(text))
+            _call(on_final, text)
+            if not self.continuous or why in (End.STOP, End.END_OF_INPUT):
+                return
+            endp.reset()
+            preroll.clear()
+            last_text = ""
+

@@ -14,9 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from devices import settings as devices_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
@@ -156,25 +159,63 @@ def test_sync_unit_runs_the_agent_without_devices():
     assert _one(unit, "Service", "MemoryDenyWriteExecute") == "yes"
 
 
-def test_serial_bridge_template_and_example_env():
+def test_serial_bridge_template():
     unit = _units()["lobby-serial-bridge@.service"]
     assert _one(unit, "Service", "EnvironmentFile") == "/etc/lobby-kiosk/serial-%i.env"
     assert _one(unit, "Service", "ExecStart") == (
-        f"{INSTALL_BIN}lobby-devices serial-bridge --config {CONFIG}"
+        f"{INSTALL_BIN}lobby-devices serial-bridge --config /etc/lobby-kiosk/serial-%i.toml"
         " --device ${DEVICE} --protocol ${PROTOCOL} --kind ${KIND} --id ${ID}"
     )
     assert "dialout" in _one(unit, "Service", "SupplementaryGroups").split()
     assert _one(unit, "Service", "DevicePolicy") == "closed"
     assert "char-ttyUSB rw" in unit["Service"]["DeviceAllow"]
+
+
+def example_env() -> dict[str, str]:
+    """KEY=value pairs of systemd/serial-example.env."""
     env = {}
     for line in (SYSTEMD / "serial-example.env").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             key, _, value = line.partition("=")
             assert " " not in value, f"{key}: EnvironmentFile values here must not contain spaces"
             env[key] = value
+    return env
+
+
+def test_serial_example_env_fills_every_variable_of_the_template():
+    env = example_env()
     assert set(env) == {"DEVICE", "PROTOCOL", "KIND", "ID"}
-    assert env["DEVICE"].startswith("/dev/")
+    assert env["DEVICE"].startswith("serial:///dev/")
     assert env["KIND"] in ("door", "locker", "health") and CONTRACT_ID.match(env["ID"])
+
+
+def test_serial_bridge_example_config_is_valid_and_uses_the_device_account(tmp_path):
+    """serial-example.toml passes the devices subsystem's own validation (its files made in tmp)."""
+    env = example_env()
+    text = (SYSTEMD / "serial-example.toml").read_text(encoding="utf-8")
+    for name in re.findall(r'"/etc/lobby-kiosk/([^"/]+)"', text):
+        (tmp_path / name).write_text("secret\n")
+    doc = tomllib.loads(text.replace("/etc/lobby-kiosk/", f"{tmp_path}/"))
+    settings = devices_settings.from_document(doc)
+    assert settings.broker.username == f"{env['KIND']}/{env['ID']}"
+    assert settings.broker.tls and settings.broker.port == 8883
+    acl = (SYSTEMD / "mosquitto" / "lobby-building.acl").read_text(encoding="utf-8")
+    assert f"pattern write lobby/v1/{settings.building_id}/%u/state" in acl
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_execstart_options_are_known_to_the_commands(run_cli, unit):
+    """Each command line of the unit names a real subcommand, and its options appear in --help."""
+    modules = {"lobby-kiosk": "kiosk", "lobby-sync": "sync", "lobby-devices": "devices"}
+    service = _units()[unit]["Service"]
+    for line in service.get("ExecStartPre", []) + service["ExecStart"]:
+        program, *args = line.split()
+        module = modules[Path(program).name]
+        subcommand = next(a for a in args if not a.startswith(("-", "/", "$")))
+        helps = run_cli(module, "--help").stdout + run_cli(module, subcommand, "--help").stdout
+        assert f" {subcommand} " in helps, f"{unit}: {subcommand}"
+        for option in (a for a in args if a.startswith("--")):
+            assert option in helps, f"{unit}: {program} {subcommand} has no {option}"
 
 
 @pytest.mark.parametrize("unit", UNITS)

@@ -374,20 +374,29 @@ class Outbox:
 
     def mark_delivered(self, request_id: str, ticket: str | None, status: str) -> None:
         """The central holds this request: keep its ticket; never move a newer status back."""
+        self.settle(delivered=[(request_id, ticket, status)])
+
+    def mark_rejected(self, request_id: str, error: str) -> None:
+        """The central refused this request (400/422): keep it for technicians, never resend it."""
+        self.settle(rejected=[(request_id, error)])
+
+    def settle(self, delivered: Sequence[tuple[str, str | None, str]] = (),
+               rejected: Sequence[tuple[str, str]] = ()) -> None:
+        """Record the central's answers for several rows in one transaction.
+
+        `delivered`: (id, ticket, status from the answer); `rejected`: (id, error).
+        """
         now = self.clock()
+        stamp = now_rfc3339(now)
         with self._write() as c:
-            c.execute(
+            c.executemany(
                 "UPDATE requests SET delivery='delivered', delivered_ts=coalesce(delivered_ts, ?),"
                 " ticket=coalesce(?, ticket), last_error=NULL, next_attempt_ts=0,"
                 " status=CASE WHEN status='pending' THEN ? ELSE status END, updated_at=?"
                 " WHERE id=? AND delivery IN ('pending','sending')",
-                (now, ticket, status, now_rfc3339(now), request_id))
-
-    def mark_rejected(self, request_id: str, error: str) -> None:
-        """The central refused this request (400/422): keep it for technicians, never resend it."""
-        with self._write() as c:
-            c.execute("UPDATE requests SET delivery='rejected', last_error=? WHERE id=? AND delivery='sending'",
-                      (error[:500], request_id))
+                [(now, ticket, status, stamp, rid) for rid, ticket, status in delivered])
+            c.executemany("UPDATE requests SET delivery='rejected', last_error=? WHERE id=? AND delivery='sending'",
+                          [(error[:500], rid) for rid, error in rejected])
 
     def mark_retry(self, ids: Sequence[str], error: str, next_attempt_ts: float) -> None:
         """Sending failed: back to pending, to be tried again at `next_attempt_ts`."""

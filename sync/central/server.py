@@ -129,7 +129,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_json() if method == "POST" else None  # read first: keep-alive stays in sync
         if self._inject_before():
             return
-        self._auth(self.server.kiosk_tokens)
+        try:
+            self._auth(self.server.kiosk_tokens)
+        except HttpError:
+            self.server.store.count("unauthorized")
+            raise
         store = self.server.store
         if method == "POST" and path == "/v1/requests":
             status, answer = store.submit(body, self.headers.get("Idempotency-Key"))

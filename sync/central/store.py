@@ -113,6 +113,7 @@ class CentralStore:
         """Several requests in one transaction; one result per request, in order."""
         results = []
         with self._tx() as c:
+            self._count(c, "batches")
             for body in bodies:
                 key = body.get("id") if isinstance(body, dict) and isinstance(body.get("id"), str) else None
                 status, answer = self._submit(c, body, key)
@@ -199,6 +200,8 @@ class CentralStore:
                                          " WHERE id=?", (ref,)).fetchone()
                     notices.pop(ref, None)
                     notices[ref] = dict(zip(("id", "title", "body", "starts_at", "ends_at", "priority"), n, strict=True))
+        if requests or notices:
+            self.count("updates_served", len(requests) + len(notices))
         new_cursor = str(rows[-1][0]) if rows else str(after)
         return {"cursor": new_cursor, "requests": list(requests.values()), "notices": list(notices.values())}
 
@@ -276,7 +279,8 @@ class CentralStore:
         with self._lock:
             counts = dict(self._db.execute("SELECT name, n FROM counters").fetchall())
             counts["requests"] = self._db.execute("SELECT count(*) FROM requests").fetchone()[0]
-        for name in ("created", "replayed", "mismatched", "invalid", "dropped", "failed", "busy", "bad_response"):
+        for name in ("created", "replayed", "mismatched", "invalid", "dropped", "failed", "busy", "bad_response",
+                     "batches", "updates_served", "unauthorized"):
             counts.setdefault(name, 0)
         return counts
 

@@ -124,3 +124,33 @@ def central(tmp_path: Path) -> Iterator[Central]:
 
 def with_central(settings: SyncSettings, **central: Any) -> SyncSettings:
     return dataclasses.replace(settings, central=dataclasses.replace(settings.central, **central))
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.02, what: str = "condition") -> None:
+    """Poll until `predicate()` is truthy; fail the test after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def agent_for():
+    """Start real agents (each its own `sync-agent` thread) and stop them at the end of the test."""
+    from sync.agent import Agent
+
+    started: list[Agent] = []
+
+    def _start(settings: SyncSettings, **kw: Any) -> Agent:
+        agent = Agent(settings, **kw)
+        agent.start()
+        started.append(agent)
+        return agent
+
+    yield _start
+    for agent in started:
+        agent.stop()

@@ -164,8 +164,11 @@ def cmd_serial_bridge(args: argparse.Namespace) -> int:
     from devices.serial.bridge import SerialBridge
 
     settings = _settings(args)
-    bridge = SerialBridge(settings.broker, settings.building_id, args.kind, args.id, args.device, args.protocol,
-                          boards=args.boards, codes_file=args.codes_file, poll_s=args.poll_seconds)
+    try:
+        bridge = SerialBridge(settings.broker, settings.building_id, args.kind, args.id, args.device, args.protocol,
+                              boards=args.boards, codes_file=args.codes_file, poll_s=args.poll_seconds)
+    except ValueError as err:
+        raise ConfigError("serial-bridge", str(err)) from None
     bridge.start()
     _wait_for_signal()
     bridge.stop()

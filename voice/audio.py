@@ -181,6 +181,9 @@ def probe_microphone(device: str | None) -> str:
     """
     with _PortAudio.lock:
         sd = _PortAudio.module()
+        if _PortAudio.open_streams:
+            # Only a capture stuck in a read can be open while nobody listens: a wedged device.
+            raise MicrophoneUnavailable("no microphone: the last capture is still stuck in the device")
         try:
             _PortAudio.rescan()
             info = sd.query_devices(_device_arg(device), "input")
@@ -198,6 +201,8 @@ class MicSource:
         self.name = f"microphone {device or 'default'}"
         self._stream = None
         self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._reading = False
 
     def open(self) -> None:
         with _PortAudio.lock:
@@ -216,25 +221,42 @@ class MicSource:
         self._stream = stream
 
     def read(self) -> Block | None:
-        stream = self._stream
-        if stream is None or self._closed.is_set():
-            return None
         sd = _PortAudio.module()
+        with self._lock:
+            stream = self._stream
+            if stream is None or self._closed.is_set():
+                return None
+            self._reading = True
         try:
             data, overflowed = stream.read(BLOCK_FRAMES)
-        except (sd.PortAudioError, AttributeError, OSError) as err:
+        except (sd.PortAudioError, OSError) as err:
             if self._closed.is_set():
                 return None
             raise MicrophoneLost(f"microphone failed during capture ({err})") from None
+        finally:
+            with self._lock:
+                self._reading = False
+                abandoned = self._closed.is_set()
+            if abandoned:
+                self._release()
+        if abandoned:
+            return None
         if overflowed:
             log.warning("capture overflow: audio was lost because processing fell behind")
         return Block(bytes(data), time.monotonic())
 
     def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        stream, self._stream = self._stream, None
+        """Stop capturing. From another thread during a read, the reader closes the stream when
+        its read returns, so the stream is never freed under a read in progress."""
+        with self._lock:
+            self._closed.set()
+            if self._reading:
+                return
+        self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
         if stream is None:
             return
         try:

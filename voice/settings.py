@@ -42,6 +42,7 @@ class VoiceSettings:
     input_device: str | None = None
     silence_s: float = 0.8
     max_utterance_s: float = 15.0
+    no_speech_s: float = 8.0  # press-to-talk: give up when nobody speaks this long
     hands_free: bool = False
     energy_gate_dbfs: float = -40.0
     tts: bool = True
@@ -56,11 +57,12 @@ class VoiceSettings:
 _NUM = (int, float)
 _VOICE_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_path": str, "input_device": str, "silence_s": _NUM, "max_utterance_s": _NUM,
-    "hands_free": bool, "energy_gate_dbfs": _NUM, "tts": bool, "tts_voice": str,
+    "no_speech_s": _NUM, "hands_free": bool, "energy_gate_dbfs": _NUM, "tts": bool, "tts_voice": str,
     "vocabulary_file": str,
 }
 _VOICE_RANGES: dict[str, tuple[float, float]] = {
-    "silence_s": (0.2, 5), "max_utterance_s": (2, 120), "energy_gate_dbfs": (-90, 0),
+    "silence_s": (0.2, 5), "max_utterance_s": (2, 120), "no_speech_s": (1, 60),
+    "energy_gate_dbfs": (-90, 0),
 }
 
 

@@ -133,6 +133,7 @@ def file_mic(tmp_path_factory) -> FileMic:
         '    format "raw"\n'
         '    hint { show on description "file-backed test microphone" }\n'
         "}\n"
+        "pcm.!default kioskmic\n"  # without a default PCM, PortAudio's initialisation aborts
     )
     old = os.environ.get("ALSA_CONFIG_PATH")
     os.environ["ALSA_CONFIG_PATH"] = str(conf)

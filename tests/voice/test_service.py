@@ -1,0 +1,303 @@
+"""VoiceService end to end: the real sounddevice capture path through an ALSA file-backed
+microphone, the real vosk recognizer, end-pointing, the cap, second press, file sources,
+and unavailable/recovering states."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.voice.conftest import ko_model_dir, silence, write_wav
+from voice.audio import MicSource, probe_microphone
+from voice.errors import MicrophoneUnavailable
+from voice.service import VoiceService
+from voice.settings import VoiceSettings
+
+
+def hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+class Recorder:
+    """Collects a session's callbacks."""
+
+    def __init__(self) -> None:
+        self.partials: list[str] = []
+        self.finals: list[str] = []
+        self.errors: list[str] = []
+        self.levels: list[float] = []
+        self.first_partial = threading.Event()
+
+    def on_partial(self, text: str) -> None:
+        self.partials.append(text)
+        self.first_partial.set()
+
+    def on_final(self, text: str) -> None:
+        self.finals.append(text)
+
+    def on_error(self, reason: str) -> None:
+        self.errors.append(reason)
+
+    def on_level(self, value: float) -> None:
+        self.levels.append(value)
+
+    def listen(self, service: VoiceService, source: str | None = None):
+        return service.listen(self.on_partial, self.on_final, self.on_error, self.on_level, source=source)
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def make_service(ko_model, file_mic, tmp_path):
+    services: list[VoiceService] = []
+
+    def _make(loader=None, **overrides) -> VoiceService:
+        settings = dataclasses.replace(VoiceSettings(state_dir=str(tmp_path), model_path=ko_model_dir(),
+                                                     input_device=file_mic.device), **overrides)
+        svc = VoiceService(settings, model_loader=loader or (lambda path: ko_model), mic_retry_s=0.2,
+                           stall_s=1.0)
+        services.append(svc)
+        svc.start()
+        wait_for(lambda: svc.status().state != "loading")
+        return svc
+
+    yield _make
+    for svc in services:
+        svc.stop()
+
+
+def test_capture_returns_the_devices_samples_exactly(file_mic, audio):
+    file_mic.play(audio.speech_pcm)
+    assert "kioskmic" in probe_microphone(file_mic.device)
+    mic = MicSource(file_mic.device)
+    mic.open()
+    got = b""
+    try:
+        while len(got) < len(audio.speech_pcm):
+            block = mic.read()
+            assert block is not None and len(block.data) == 1600
+            got += block.data
+    finally:
+        mic.close()
+    assert got[:len(audio.speech_pcm)] == audio.speech_pcm
+
+
+def test_no_such_microphone_is_reported_with_the_reason(file_mic):
+    with pytest.raises(MicrophoneUnavailable, match="no microphone: input device 'no-such-mic' not found"):
+        probe_microphone("no-such-mic")
+    with pytest.raises(MicrophoneUnavailable, match="no-such-mic"):
+        MicSource("no-such-mic").open()
+
+
+def test_microphone_utterance_partials_then_silence_end_point_then_final(make_service, file_mic, audio):
+    file_mic.play(silence(0.5) + audio.speech_pcm + silence(4.0))
+    svc = make_service(silence_s=0.8)
+    assert svc.status().state == "ready" and "kioskmic" in svc.status().microphone
+    rec = Recorder()
+    session = rec.listen(svc)
+    assert session.wait(60)
+    assert rec.errors == []
+    assert rec.partials and all(hangul(p) for p in rec.partials)
+    assert len(rec.finals) == 1 and hangul(rec.finals[0])
+    out = session.outcome
+    assert out.ended_by == "silence"
+    speech_end = 0.5 + len(audio.speech_pcm) / 32000
+    assert out.speech_end_s <= speech_end + 0.05
+    assert out.audio_s == pytest.approx(out.speech_end_s + 0.8, abs=0.06)
+    assert out.audio_s < 0.5 + len(audio.speech_pcm) / 32000 + 4.0  # it did not run to the end
+    assert rec.levels and max(rec.levels) > 0.3 and min(rec.levels) == 0.0
+    assert out.latency_s is not None
+
+
+def test_hard_cap_ends_a_long_utterance(make_service, file_mic, audio):
+    file_mic.play(audio.speech_pcm * 5 + silence(2))
+    svc = make_service(max_utterance_s=2.0)
+    rec = Recorder()
+    session = rec.listen(svc)
+    assert session.wait(60)
+    assert session.outcome.ended_by == "cap"
+    assert session.outcome.audio_s == pytest.approx(session.outcome.speech_start_s + 2.0, abs=0.06)
+    assert len(rec.finals) == 1 and rec.errors == []
+
+
+def test_second_press_ends_now_and_cancel_discards(make_service, file_mic, audio):
+    file_mic.play(audio.speech_pcm * 6)
+    svc = make_service()
+    rec = Recorder()
+    session = rec.listen(svc)
+    assert rec.first_partial.wait(60)
+    session.stop()
+    assert session.wait(30)
+    assert session.outcome.ended_by == "stop"
+    assert len(rec.finals) == 1 and hangul(rec.finals[0])
+
+    rec2 = Recorder()
+    session2 = rec2.listen(svc)
+    assert rec2.first_partial.wait(60)
+    session2.cancel()
+    assert session2.wait(30)
+    assert rec2.finals == [] and rec2.errors == []
+
+
+def test_a_file_source_plays_in_real_time_through_the_same_path(make_service, audio, tmp_path):
+    wav = write_wav(tmp_path / "request.wav", silence(0.3) + audio.speech_pcm + silence(2.0))
+    svc = make_service()
+    rec = Recorder()
+    t0 = time.monotonic()
+    session = rec.listen(svc, source=wav.as_uri())
+    assert session.wait(60)
+    wall = time.monotonic() - t0
+    assert session.outcome.ended_by == "silence"
+    assert rec.partials and len(rec.finals) == 1 and hangul(rec.finals[0])
+    assert wall >= 0.9 * session.outcome.audio_s  # paced like a microphone, never faster
+
+
+def test_fast_file_source_and_ten_minutes_of_silence(make_service, tmp_path):
+    wav = write_wav(tmp_path / "silence.wav", silence(600))
+    svc = make_service(hands_free=True)
+    rec = Recorder()
+    session = rec.listen(svc, source=wav.as_uri() + "?pace=fast")
+    assert session.wait(120)
+    assert session.outcome.ended_by == "end_of_input" and session.outcome.audio_s == pytest.approx(600)
+    assert rec.finals == [""] and rec.partials == []
+    assert session.processing_s == 0.0
+    # press-to-talk gives up after no_speech_s of audio
+    svc2 = make_service(no_speech_s=2.0)
+    session = Recorder().listen(svc2, source=wav.as_uri() + "?pace=fast")
+    assert session.wait(60)
+    assert session.outcome.ended_by == "no_speech" and session.outcome.audio_s == pytest.approx(2.0)
+
+
+def test_bad_sources_and_failing_callbacks(make_service, tmp_path):
+    svc = make_service()
+    rec = Recorder()
+    assert rec.listen(svc, source="rtsp://camera/1").wait(10)
+    assert rec.errors and "unknown audio source" in rec.errors[0]
+    rec = Recorder()
+    assert rec.listen(svc, source=(tmp_path / "missing.wav").as_uri()).wait(10)
+    assert rec.errors and "no such file" in rec.errors[0]
+    assert svc.status().state == "ready"  # a bad file says nothing about the microphone
+
+    finals: list[str] = []
+
+    def broken(_value):
+        raise RuntimeError("a bug in the kiosk's level meter")
+
+    wav = write_wav(tmp_path / "short.wav", silence(1.0))
+    session = svc.listen(None, finals.append, None, broken, source=wav.as_uri() + "?pace=fast")
+    assert session.wait(10) and finals == [""]
+
+
+def test_no_model_and_a_damaged_model_make_voice_unavailable_with_the_reason(make_service, tmp_path):
+    from voice.recognizer import load_model
+
+    svc = make_service(loader=load_model, model_path=str(tmp_path / "none"))
+    st = svc.status()
+    assert st.state == "unavailable" and "no model at" in st.reason and st.model is None
+    rec = Recorder()
+    assert rec.listen(svc).wait(10)
+    assert rec.errors and "no model at" in rec.errors[0] and rec.finals == []
+
+    damaged = tmp_path / "damaged"
+    (damaged / "am").mkdir(parents=True)
+    (damaged / "conf").mkdir()
+    (damaged / "am" / "final.mdl").write_bytes(os.urandom(4096))
+    (damaged / "conf" / "model.conf").write_text("--min-active=200\n")
+    svc = make_service(loader=load_model, model_path=str(damaged))
+    assert svc.status().state == "unavailable" and "damaged" in svc.status().reason
+
+
+def test_no_microphone_is_unavailable_but_file_sources_still_work(make_service, tmp_path):
+    seen = []
+    svc = make_service(input_device="no-such-mic")
+    svc.add_status_listener(seen.append)
+    st = svc.status()
+    assert st.state == "unavailable" and st.reason.startswith("no microphone") and st.model == "model"
+    rec = Recorder()
+    assert rec.listen(svc).wait(10)
+    assert rec.errors and "no-such-mic" in rec.errors[0]
+    wav = write_wav(tmp_path / "quiet.wav", silence(1.0))
+    rec = Recorder()
+    assert rec.listen(svc, source=wav.as_uri() + "?pace=fast").wait(10)
+    assert rec.finals == [""] and rec.errors == []
+
+
+class StallingMic:
+    """A FIFO behind an ALSA `type file` device: speaks `pcm`, then stops delivering (a wedged mic).
+
+    Every open of the device (PortAudio's scans and the stream) is served; `unplug()` ends it.
+    """
+
+    def __init__(self, fifo: Path, pcm: bytes) -> None:
+        self.fifo, self.pcm = fifo, pcm
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.done.is_set():
+            fd = os.open(self.fifo, os.O_WRONLY)
+            try:
+                if self.done.is_set():
+                    return
+                os.write(fd, self.pcm)
+                poll = select.poll()
+                poll.register(fd, select.POLLERR)
+                while not self.done.is_set() and not poll.poll(50):
+                    pass  # hold the device open without sound until the reader leaves
+            except BrokenPipeError:
+                pass
+            finally:
+                os.close(fd)
+
+    def unplug(self) -> None:
+        self.done.set()
+        try:  # release a serve loop waiting for a reader
+            os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+        self.thread.join(5)
+
+
+def test_microphone_lost_mid_utterance_fails_clearly_and_voice_recovers(make_service, file_mic, audio, tmp_path):
+    fifo = tmp_path / "wedged.raw"
+    os.mkfifo(fifo)
+    wedged_conf = tmp_path / "wedged.conf"
+    wedged_conf.write_text(file_mic.conf.read_text().replace(str(file_mic.raw), str(fifo)))
+    stalling = StallingMic(fifo, audio.speech_pcm[:24000])  # 0.75 s of speech, then nothing
+    stalling.thread.start()
+    os.environ["ALSA_CONFIG_PATH"] = str(wedged_conf)
+    try:
+        svc = make_service()
+        assert svc.status().state == "ready"
+        states = []
+        svc.add_status_listener(states.append)
+        rec = Recorder()
+        session = rec.listen(svc)
+        assert session.wait(30)
+        assert rec.finals == [] and len(rec.errors) == 1
+        assert "stopped delivering audio" in rec.errors[0]
+        wait_for(lambda: svc.status().state == "unavailable")
+        assert "stopped delivering audio" in svc.status().reason or "stuck" in svc.status().reason
+    finally:
+        os.environ["ALSA_CONFIG_PATH"] = str(file_mic.conf)
+        stalling.unplug()
+    # plugged back in: the watch thread finds it and voice is ready again
+    file_mic.play(silence(0.3) + audio.speech_pcm + silence(2.0))
+    wait_for(lambda: svc.status().state == "ready")
+    assert states[-1].state == "ready"
+    rec = Recorder()
+    assert rec.listen(svc).wait(60)
+    assert rec.errors == [] and len(rec.finals) == 1 and hangul(rec.finals[0])

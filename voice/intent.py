@@ -1,0 +1,223 @@
+"""The "需求翻译机": what a resident said -> a categorised request with an urgency.
+
+`parse(text)` takes a transcript (vosk output, spaces and all) and returns an
+`Intent`: category and urgency codes of the central API, a short summary for
+staff, the location if one was said, tags, a confidence and its tier:
+
+- high   -> the kiosk asks for one tap to confirm;
+- medium -> it asks back "您是说……吗？" with `alternatives` (the two most
+            likely readings) as big buttons;
+- low    -> category "other" with the transcript kept, never a confident
+            wrong guess.
+
+All knowledge of words is in assets/vocabulary.toml (see docs/intent.md); it is
+loaded once, on first use. `IntentParser` parses with any vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voice import vocabulary as vocab_mod
+from voice.intent_location import location as find_location
+from voice.intent_match import Match, TermIndex, occurs
+from voice.vocabulary import FALLBACK_CATEGORY, URGENCIES, Combo, Vocabulary
+
+TIERS = ("high", "medium", "low")
+HIGH_CONFIDENCE = 0.6       # at or above: one tap to confirm
+MIN_EVIDENCE = 0.45         # below this many points nothing was understood: tier low
+CONTEXT_WEIGHT = 0.3        # one context word (家里, 楼道 ...) of a category that already matched
+MAX_INPUT_CHARS = 1000      # a request is a sentence or two; the rest of a longer text is ignored
+MAX_ANALYSED_CHARS = 160    # normalised characters looked at (15 s of speech is about 75)
+SUMMARY_TEXT_CHARS = 20     # of the transcript, in the summary of a request not understood
+
+
+@dataclass
+class Intent:
+    """One reading of a request. `alternatives` are the readings considered, best first."""
+
+    category: str
+    urgency: str
+    summary: str
+    location: str | None
+    tags: list[str]
+    confidence: float
+    tier: str
+    alternatives: list[Intent] = field(default_factory=list)
+    transcript: str = ""
+    category_name: str = ""
+
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        """JSON-ready dict; `full=False` gives only the batch-evaluation keys."""
+        out: dict[str, Any] = {
+            "category": self.category, "urgency": self.urgency, "summary": self.summary,
+            "location": self.location, "tags": list(self.tags), "confidence": round(self.confidence, 3),
+        }
+        if full:
+            out.update(tier=self.tier, category_name=self.category_name, transcript=self.transcript,
+                       alternatives=[a.to_dict(full=False) | {"category_name": a.category_name}
+                                     for a in self.alternatives])
+        return out
+
+
+@dataclass
+class _Evidence:
+    """What was found for one category."""
+
+    score: float = 0.0
+    labels: dict[str, float] = field(default_factory=dict)   # topic label -> weight
+    urgencies: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    danger: bool = False
+    decisive: bool = False   # a danger word that decides the category was found
+    longest: int = 0
+
+    def add(self, label: str, weight: float, urgency: str | None, default: str, length: int = 0) -> None:
+        self.score += weight
+        self.labels[label] = self.labels.get(label, 0.0) + weight
+        self.urgencies.add(urgency or default)
+        self.longest = max(self.longest, length)
+
+
+class IntentParser:
+    """Parses requests with one vocabulary; build once, then `parse()` from any thread."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self._index = TermIndex(vocabulary.terms, vocabulary.negation)
+        self._order = {code: i for i, code in enumerate(vocabulary.categories)}
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> IntentParser:
+        """A parser for the vocabulary file at `path` (default: assets/vocabulary.toml)."""
+        return cls(vocab_mod.load(path))
+
+    def parse(self, text: str | None) -> Intent:
+        """Understand one utterance. Never raises for odd text: empty, huge, emoji or Latin all give a result."""
+        transcript = text if isinstance(text, str) else ""
+        norm = self.vocabulary.normalise(transcript[:MAX_INPUT_CHARS])[:MAX_ANALYSED_CHARS]
+        if not any("\u3400" <= ch <= "\u9fff" for ch in norm):
+            return self._not_understood(transcript, norm, [])
+        matches, negated = self._index.find(norm)
+        evidence = self._evidence(norm, matches, negated)
+        ranked = sorted((c for c in evidence if evidence[c].score > 0),
+                        key=lambda c: (not evidence[c].decisive, -evidence[c].score, -evidence[c].longest,
+                                       self._order[c]))
+        danger = any(m.term.danger for m in matches) or any(
+            e.danger for e in evidence.values())
+        place = find_location(norm, self.vocabulary.rooms, negated)
+        tags = self._tags(norm, negated)
+        asking = any(occurs(norm, w, negated) for w in self.vocabulary.information)
+        if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
+            guesses = [self._reading(c, evidence[c], danger, asking, place, tags, transcript, 0.0, "low")
+                       for c in ranked[:2]]
+            return self._not_understood(transcript, norm, guesses, place, tags, danger)
+        top = evidence[ranked[0]]
+        second = evidence[ranked[1]].score if len(ranked) > 1 else 0.0
+        confidence = _confidence(top.score, second, top.danger)
+        tier = "high" if confidence >= HIGH_CONFIDENCE else "medium"
+        readings = [self._reading(c, evidence[c], danger, asking, place, tags, transcript,
+                                  confidence if i == 0 else _confidence(evidence[c].score, top.score, False), tier)
+                    for i, c in enumerate(ranked[:2])]
+        best = readings[0]
+        best.alternatives = readings if len(readings) > 1 else []
+        return best
+
+    def _evidence(self, text: str, matches: list[Match], negated: list[tuple[int, int]]) -> dict[str, _Evidence]:
+        """Points per category from keywords, combinations and context words."""
+        cats = self.vocabulary.categories
+        evidence = {code: _Evidence() for code in cats}
+        seen: dict[tuple[str, str], float] = {}
+        for m in matches:  # a word said twice counts once
+            key = (m.term.category, m.term.text)
+            if m.weight > seen.get(key, 0.0):
+                seen[key] = m.weight
+                e = evidence[m.term.category]
+                e.add(m.term.label, m.weight, m.term.urgency, cats[m.term.category].urgency, m.end - m.start)
+                e.tags.update(m.term.tags)
+                e.danger |= m.term.danger
+                e.decisive |= m.term.decides
+        for combo in self.vocabulary.combos:
+            if _fires(combo, text, negated):
+                e = evidence[combo.category]
+                e.add(combo.label, vocab_mod.COMBO_WEIGHT, combo.urgency, cats[combo.category].urgency)
+                e.danger |= combo.urgency == "urgent"
+                e.decisive |= combo.urgency == "urgent"
+        for code, e in evidence.items():
+            if e.score > 0:
+                e.score += CONTEXT_WEIGHT * sum(1 for w in cats[code].context if occurs(text, w, negated))
+        return evidence
+
+    def _tags(self, text: str, negated: list[tuple[int, int]]) -> set[str]:
+        return {name for name, words in self.vocabulary.tags.items()
+                if any(occurs(text, w, negated) for w in words)}
+
+    def _reading(self, code: str, e: _Evidence, danger: bool, asking: bool, place: str | None,
+                 tags: set[str], transcript: str, confidence: float, tier: str) -> Intent:
+        """The Intent for reading the request as category `code`."""
+        cat = self.vocabulary.categories[code]
+        urgency = "urgent" if danger else max(e.urgencies or {cat.urgency}, key=URGENCIES.index)
+        if asking and urgency == "normal":
+            urgency = "low"
+        labels = sorted(e.labels, key=lambda lb: -e.labels[lb])[:2]
+        summary = f"{cat.name}：{'、'.join(labels)}" + (f"（{place}）" if place else "")
+        return Intent(code, urgency, summary, place, sorted(tags | e.tags), round(confidence, 3), tier,
+                      [], transcript, cat.name)
+
+    def _not_understood(self, transcript: str, norm: str, guesses: list[Intent], place: str | None = None,
+                        tags: set[str] | None = None, danger: bool = False) -> Intent:
+        """Tier low: category other, the transcript kept, weak guesses as alternatives."""
+        cat = self.vocabulary.categories[FALLBACK_CATEGORY]
+        urgency = "urgent" if danger else "low"
+        if not norm:
+            summary = f"{cat.name}：（没有听清）"
+        else:
+            gist = transcript.strip()
+            gist = " ".join(gist.split())[:SUMMARY_TEXT_CHARS] + ("…" if len(gist) > SUMMARY_TEXT_CHARS else "")
+            summary = f"{cat.name}：{gist}"
+        return Intent(FALLBACK_CATEGORY, urgency, summary, place, sorted(tags or ()), 0.0 if not guesses else
+                      round(min(0.29, guesses[0].confidence), 3), "low", guesses, transcript, cat.name)
+
+
+def _confidence(score: float, second: float, danger: bool) -> float:
+    """0..1 from how much evidence there is and how far ahead of the runner-up it is."""
+    evidence = 1.0 - math.exp(-score / 0.8)
+    margin = (score - second) / score if score > 0 else 0.0
+    value = evidence * (0.35 + 0.65 * max(0.0, margin))
+    return max(value, 0.8) if danger else value
+
+
+def _fires(combo: Combo, text: str, negated: list[tuple[int, int]]) -> bool:
+    return all(any(occurs(text, w, negated) for w in group) for group in combo.groups)
+
+
+_lock = threading.Lock()
+_default: IntentParser | None = None
+_default_path: str | None = None
+
+
+def use_vocabulary(path: str | Path | None) -> IntentParser:
+    """Make `parse()` use the vocabulary at `path` (None: the bundled one); loads it now, once."""
+    global _default, _default_path
+    parser = IntentParser.from_file(path)
+    with _lock:
+        _default, _default_path = parser, str(path) if path else None
+    return parser
+
+
+def default_parser() -> IntentParser:
+    """The parser `parse()` uses, loading the bundled vocabulary on first call."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = IntentParser.from_file(_default_path)
+        return _default
+
+
+def parse(text: str | None) -> Intent:
+    """Understand one utterance with the default vocabulary (see `use_vocabulary`)."""
+    return default_parser().parse(text)

@@ -1,0 +1,159 @@
+"""Finding vocabulary keywords in normalised text: by characters, by pinyin, minus negations.
+
+`TermIndex` is built once per vocabulary. `find()` returns the matches that
+count: the longest word wins where words overlap (楼道灯 over 灯), a word
+matched by its characters wins over one matched only by sound, and a word
+right after a negation (不是漏水, 没摔倒) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from voice.intent_pinyin import text_readings
+from voice.vocabulary import Negation, Term
+
+# A keyword heard only by its sound counts this much of one read by characters.
+PINYIN_FACTOR = 0.7
+
+
+@dataclass(frozen=True)
+class Match:
+    """One keyword found in the text at [start, end)."""
+
+    start: int
+    end: int
+    term: Term
+    exact: bool
+
+    @property
+    def weight(self) -> float:
+        return self.term.weight * (1.0 if self.exact else PINYIN_FACTOR)
+
+
+class TermIndex:
+    """Lookup tables for every keyword of a vocabulary, by text and by its first two syllables."""
+
+    def __init__(self, terms: tuple[Term, ...], negation: Negation) -> None:
+        self._by_text: dict[str, list[Term]] = defaultdict(list)
+        self._by_pair: dict[tuple[str, str], list[Term]] = defaultdict(list)
+        for term in terms:
+            self._by_text[term.text].append(term)
+            if len(term.syllables) >= 2:  # one syllable alone is too ambiguous to match by sound
+                self._by_pair[term.syllables[0], term.syllables[1]].append(term)
+        self._lengths = sorted({len(t) for t in self._by_text}, reverse=True)
+        self._negation = negation
+        self._cues = _alternation(negation.cues)
+        self._exceptions = _alternation(negation.exceptions)
+        self._breaks = _alternation(negation.breaks)
+
+    def find(self, text: str) -> tuple[list[Match], list[tuple[int, int]]]:
+        """The matches that count, and the spans of the text that are negated."""
+        matches = _select(self._candidates(text))
+        negated = self._negated_spans(text, matches)
+        if negated:
+            matches = [m for m in matches if not any(a <= m.start < b for a, b in negated)]
+        return matches, negated
+
+    def _candidates(self, text: str) -> list[Match]:
+        """Every keyword occurrence, by characters and by sound, overlapping or not."""
+        out: list[Match] = []
+        n = len(text)
+        for i in range(n):
+            for length in self._lengths:
+                if i + length <= n:
+                    for term in self._by_text.get(text[i:i + length], ()):
+                        out.append(Match(i, i + length, term, True))
+        if not self._by_pair or n < 2:
+            return out
+        readings = text_readings(text)
+        for i in range(n - 1):
+            for a in readings[i]:
+                for b in readings[i + 1]:
+                    for term in self._by_pair.get((a, b), ()):
+                        end = i + len(term.syllables)
+                        if end <= n and text[i:end] != term.text and _plausible(text[i:end], term.text) and all(
+                                s in readings[i + k] for k, s in enumerate(term.syllables[2:], 2)):
+                            out.append(Match(i, end, term, False))
+        return out
+
+    def _negated_spans(self, text: str, matches: list[Match]) -> list[tuple[int, int]]:
+        """Spans negated by a cue: the first keyword within the cue's reach, or the next character."""
+        if self._cues is None:
+            return []
+        excepted = _covered(text, self._exceptions)
+        inside = {i for m in matches for i in range(m.start, m.end)}
+        spans: list[tuple[int, int]] = []
+        for cue in self._cues.finditer(text):
+            if cue.start() in excepted or cue.start() in inside:
+                continue  # part of 不小心, or of a keyword that says the negation itself (没热水)
+            reach = cue.end() + (self._negation.window if len(cue.group()) > 1 else 0)
+            if self._breaks is not None:
+                brk = self._breaks.search(text, cue.end())
+                if brk is not None:
+                    reach = min(reach, brk.start() - 1)
+            first = min((m for m in matches if cue.end() <= m.start <= reach), key=lambda m: m.start, default=None)
+            if first is not None:
+                spans.append((first.start, first.end))
+            elif cue.end() < len(text):
+                spans.append((cue.end(), cue.end() + 1))
+        return spans
+
+
+def _plausible(heard: str, word: str) -> bool:
+    """A sound-alike of a two-character word must share one character with it (修等 ~ 修灯).
+
+    Two syllables alone collide too often across the language; one right
+    character plus one homophone is what recognition errors look like.
+    """
+    if len(word) > 2:
+        return True
+    return any(h == w and w not in _PARTICLES for h, w in zip(heard, word, strict=True))
+
+
+# Characters too common to count as the shared one (运了 is not 晕了).
+_PARTICLES = frozenset("了的得地着过吗呢啊吧子儿个一不是有")
+
+
+def _select(candidates: list[Match]) -> list[Match]:
+    """Keep the longest matches that do not overlap; equal spans (one word, several topics) all stay."""
+    candidates.sort(key=lambda m: (m.start - m.end, not m.exact, -m.term.weight))
+    taken: set[int] = set()
+    spans: dict[tuple[int, int], bool] = {}  # span -> matched by characters
+    kept: list[Match] = []
+    for m in candidates:
+        span = (m.start, m.end)
+        if span in spans:
+            if m.exact or not spans[span]:
+                kept.append(m)
+            continue
+        if any(i in taken for i in range(m.start, m.end)):
+            continue
+        taken.update(range(m.start, m.end))
+        spans[span] = m.exact
+        kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+def occurs(text: str, word: str, negated: list[tuple[int, int]]) -> bool:
+    """Whether `word` occurs in `text` outside every negated span."""
+    start = text.find(word)
+    while start >= 0:
+        if not any(a <= start < b for a, b in negated):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(map(re.escape, words))) if words else None
+
+
+def _covered(text: str, pattern: re.Pattern[str] | None) -> set[int]:
+    """Positions of `text` inside an occurrence of `pattern`."""
+    if pattern is None:
+        return set()
+    return {i for m in pattern.finditer(text) for i in range(m.start(), m.end())}

@@ -1,0 +1,133 @@
+"""The kiosk's side of voice/: status, listening sessions, intent parsing, speech.
+
+Starts even without the voice package or a model: `status()` then says why in
+`reason`, and `listen()` reports the reason through on_error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.services.pool import post
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceState:
+    """Same fields as voice.service.VoiceStatus, used while no VoiceService exists."""
+
+    state: str = "unavailable"
+    reason: str | None = None
+    model: str | None = None
+    microphone: str | None = None
+
+
+def default_factory(settings: Any):
+    from voice.service import VoiceService  # noqa: PLC0415 - optional subsystem
+
+    return VoiceService(settings)
+
+
+class _NoSession:
+    def stop(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+
+class VoiceAccess:
+    """Wraps voice.service.VoiceService; every callback comes back on the UI thread."""
+
+    def __init__(self, settings: Any, factory: Callable[[Any], Any] | None = default_factory) -> None:
+        self.settings = settings
+        self._factory = factory
+        self._service: Any = None
+        self._reason = "not started"
+        self._listeners: list[Callable[[Any], None]] = []
+
+    def start(self) -> None:
+        """Create the VoiceService and let it load its model in the background."""
+        if self._factory is None:
+            self._reason = "voice disabled"
+            return
+        try:
+            self._service = self._factory(self.settings)
+            self._service.add_status_listener(self._status_changed)
+            self._service.start()
+        except ImportError as err:
+            self._service = None
+            self._reason = f"voice module not available ({err.name})"
+            log.warning("voice unavailable: %s", self._reason)
+        except Exception as err:  # any failure of an optional subsystem must not stop the kiosk
+            self._service = None
+            self._reason = f"voice failed to start: {type(err).__name__}: {err}"
+            log.warning("voice unavailable: %s", self._reason)
+
+    def stop(self) -> None:
+        if self._service is not None:
+            try:
+                self._service.stop()
+            except Exception as err:  # shutting down: report, never raise
+                log.warning("voice stop failed: %s", err)
+
+    def add_listener(self, fn: Callable[[Any], None]) -> None:
+        """fn(status) on the UI thread whenever the voice status changes."""
+        self._listeners.append(fn)
+
+    def _status_changed(self, status: Any) -> None:
+        for fn in list(self._listeners):
+            post(fn, status)
+
+    def status(self) -> Any:
+        """VoiceStatus: state "loading" | "ready" | "unavailable", reason, model, microphone."""
+        if self._service is None:
+            return VoiceState(reason=self._reason)
+        try:
+            return self._service.status()
+        except Exception as err:  # a broken subsystem is reported, not raised into the UI
+            return VoiceState(reason=f"status failed: {err}")
+
+    def ready(self) -> bool:
+        return self.status().state == "ready"
+
+    def listen(self, on_partial: Callable[[str], None], on_final: Callable[[str], None],
+               on_error: Callable[[str], None], on_level: Callable[[float], None] | None = None,
+               source: str | None = None):
+        """Start one utterance; callbacks on the UI thread. Returns the session (stop/cancel)."""
+        if self._service is None:
+            post(on_error, self._reason)
+            return _NoSession()
+        try:
+            return self._service.listen(
+                lambda text: post(on_partial, text),
+                lambda text: post(on_final, text),
+                lambda reason: post(on_error, reason),
+                on_level=(lambda level: post(on_level, level)) if on_level else None,
+                source=source,
+            )
+        except Exception as err:  # e.g. no microphone: shown to the resident as words
+            post(on_error, str(err) or type(err).__name__)
+            return _NoSession()
+
+    def parse(self, text: str):
+        """Intent for a transcript (fast; may run on the UI thread)."""
+        from voice.intent import parse  # noqa: PLC0415 - optional subsystem
+
+        return parse(text)
+
+    def say(self, text: str) -> bool:
+        """Speak text without blocking (when TTS is enabled and installed)."""
+        if not getattr(self.settings, "tts", True):
+            return False
+        try:
+            from voice import tts  # noqa: PLC0415 - optional subsystem
+
+            return bool(tts.say(text))
+        except Exception as err:  # speech is a nicety; the text is on screen anyway
+            log.info("tts unavailable: %s", type(err).__name__)
+            return False

@@ -131,7 +131,7 @@ class Client:
         self._suback: queue.Queue[list[int]] = queue.Queue()
         self.connect_rc: int | None = None
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}",
-                             protocol=mqtt.MQTTv5)
+                             protocol=mqtt.MQTTv5, reconnect_on_failure=False)
         self.c.tls_set(ca_certs=str(certs / "ca.crt"), cert_reqs=ssl.CERT_REQUIRED)
         if username:
             self.c.username_pw_set(username, password)
@@ -273,7 +273,7 @@ def test_device_reads_only_its_own_commands(connect):
 @pytest.mark.parametrize("username, password", [(None, None), ("door/main-gate", "wrong"), ("nobody/x", "pw")])
 def test_unknown_or_anonymous_accounts_are_refused(connect, username, password):
     client = connect(username, password)
-    assert client.wait_connected() != 0
+    assert client.wait_connected() in (0x86, 0x87)  # bad user name or password / not authorized
 
 
 def test_plain_tcp_is_refused(broker):

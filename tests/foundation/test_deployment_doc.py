@@ -27,7 +27,14 @@ def test_every_shipped_unit_and_example_is_explained():
 
 
 @pytest.mark.parametrize("module, subcommand", [("kiosk", "check-config"), ("kiosk", "hash-pin"),
-                                                ("sync", "status"), ("devices", "serial-bridge")])
+                                                ("sync", "status"), ("devices", "serial-bridge"),
+                                                ("voice", "fetch-model")])
 def test_commands_the_doc_tells_you_to_run_exist(run_cli, module, subcommand):
-    assert subcommand in (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
-    assert run_cli(module, subcommand, "--help").returncode == 0
+    """Each subcommand the doc uses exists, with every --option the doc gives it."""
+    text = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
+    uses = re.findall(rf"{subcommand}((?: [^`\n]*)?)", text)
+    assert uses, f"the doc never runs {subcommand}"
+    result = run_cli(module, subcommand, "--help")
+    assert result.returncode == 0, result.stderr
+    options = {w for use in uses for w in use.split() if w.startswith("--")}
+    assert sorted(o for o in options if o not in result.stdout) == []

@@ -29,17 +29,20 @@ def script() -> Iterator[Path]:
     try:
         (top / "scripts").mkdir()
         shutil.copy2(REPO / "scripts" / "bootstrap.sh", top / "scripts" / "bootstrap.sh")
-        for path in (top, top / "scripts", top / "scripts" / "bootstrap.sh"):
+        shutil.copy2(REPO / "Makefile", top / "Makefile")
+        for path in (top, top / "scripts", top / "scripts" / "bootstrap.sh", top / "Makefile"):
             path.chmod(0o755)
         yield top / "scripts" / "bootstrap.sh"
     finally:
         shutil.rmtree(top)
 
 
-def run_unprivileged(script: Path, extra: str) -> subprocess.CompletedProcess[str]:
+def run_unprivileged(script: Path, extra: str, *command: str) -> subprocess.CompletedProcess[str]:
+    """Run `bash script` (or `command` in the copy's top folder) as nobody, or as this non-root user."""
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LOBBY_EXTRA_APT_PACKAGES": extra}
-    return subprocess.run([*prefix, "bash", str(script)], capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run([*prefix, *(command or ("bash", str(script)))], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=script.parent.parent)
 
 
 def installed(pkg: str) -> bool:
@@ -68,3 +71,14 @@ def test_a_bad_package_name_is_refused_in_one_line(script):
     assert result.stderr.strip().splitlines() == [
         "lobby-kiosk: LOBBY_EXTRA_APT_PACKAGES: not a Debian package name: mosquitto;reboot"
     ]
+
+
+@pytest.mark.parametrize("target", ["test", "demo"])
+def test_the_readme_commands_stop_the_same_way(script, target):
+    """`make test` / `make demo` run the bootstrap first and stop there, before pytest or the app."""
+    if not shutil.which("make"):
+        pytest.fail("make is not installed (the README's commands need it)")
+    result = run_unprivileged(script, ABSENT, "make", "--no-print-directory", target)
+    assert result.returncode != 0
+    assert any(LINE.match(line) and line.endswith(f" {ABSENT}") for line in result.stderr.splitlines()), result.stderr
+    assert "pytest" not in result.stdout and "kiosk demo" not in result.stdout

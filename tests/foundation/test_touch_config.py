@@ -26,7 +26,7 @@ from kiosk.app import configure_window
 from kiosk.config import KioskConfig
 configure_window(KioskConfig())
 from kivy.config import Config
-print(json.dumps(dict(Config.items("input"))))
+print(json.dumps({"input": dict(Config.items("input")), "rotation": Config.get("graphics", "rotation")}))
 """
 
 
@@ -37,17 +37,21 @@ def touch_snippets() -> list[str]:
     return re.findall(r"```ini\n(.*?)```", section, re.S)
 
 
-def providers(tmp_path: Path, ini: str) -> dict[str, str]:
-    """Kivy's [input] section after reading `ini` as config.ini and the app's own settings."""
+def kivy_config(tmp_path: Path, ini: str, **extra_env: str) -> dict:
+    """Kivy's [input] section and rotation after config.ini = `ini`, the environment and the app's settings."""
     home = tmp_path / "kivy"
     home.mkdir()
     (home / "config.ini").write_text(ini, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "KIVY_NO_CONFIG" and not k.startswith("KCFG_")}
-    env.update(KIVY_HOME=str(home), KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_LOG_MODE="PYTHON")
+    env.update(KIVY_HOME=str(home), KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_LOG_MODE="PYTHON", **extra_env)
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60,
                             env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def providers(tmp_path: Path, ini: str) -> dict[str, str]:
+    return kivy_config(tmp_path, ini)["input"]
 
 
 def touchscreen_readers(inputs: dict[str, str]) -> list[str]:
@@ -76,3 +80,9 @@ def test_the_multitouch_setup_leaves_one_kivy_provider_and_silences_sdls_pointer
     # `mouse` stays (the app sets it) but, with SDL's touch-to-mouse events off, sees only a real mouse.
     section = DOC.read_text(encoding="utf-8").split("For real multi-touch instead", 1)[1].split("\nCheck:", 1)[0]
     assert "Environment=SDL_TOUCH_MOUSE_EVENTS=0" in section
+
+
+def test_portrait_rotation_from_the_unit_environment_survives_the_apps_settings(tmp_path):
+    """docs/deployment.md rotates a landscape panel with KCFG_GRAPHICS_ROTATION; the app must not undo it."""
+    assert "Environment=KCFG_GRAPHICS_ROTATION=90" in DOC.read_text(encoding="utf-8")
+    assert kivy_config(tmp_path, "[kivy]\n", KCFG_GRAPHICS_ROTATION="90")["rotation"] == "90"

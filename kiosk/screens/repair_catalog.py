@@ -6,6 +6,7 @@ error, reported as CatalogError naming what is wrong, not a crash mid-flow.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,3 +138,9 @@ def load(path: str | Path = DEFAULT_PATH) -> Catalog:
     except json.JSONDecodeError as err:
         raise CatalogError(f"catalogue: {path} is not valid JSON: {err}") from None
     return parse(doc)
+
+
+@functools.cache
+def shipped() -> Catalog:
+    """The catalogue shipped in assets/, loaded once per process."""
+    return load(DEFAULT_PATH)

@@ -145,11 +145,36 @@ def _bowl(p: Pt, s: float) -> None:
     Line(points=[*p(0.6, 0.65), *p(0.85, 0.95)], width=s * 0.05)
 
 
+def _cuff(p: Pt, s: float) -> None:
+    # an upper arm (two lines) with the cuff as a band around it and its tube
+    Line(points=[*p(0.3, 0.95), *p(0.35, 0.05)], width=s * 0.05)
+    Line(points=[*p(0.62, 0.95), *p(0.62, 0.05)], width=s * 0.05)
+    _box(p, 0.22, 0.45, 0.72, 0.75, s * 0.07)
+    Line(bezier=[*p(0.72, 0.6), *p(0.95, 0.6), *p(0.95, 0.2), *p(0.8, 0.1)], width=s * 0.05)
+
+
+def _finger(p: Pt, s: float) -> None:
+    # the cuff band with one finger slid under it
+    _box(p, 0.1, 0.35, 0.9, 0.65, s * 0.07)
+    Line(points=[*p(0.5, 0.05), *p(0.5, 0.55)], width=s * 0.12, cap="round")
+
+
+def _chair(p: Pt, s: float) -> None:
+    # a person sitting at a table, arm resting on it
+    cx, cy = p(0.3, 0.85)
+    Line(circle=(cx, cy, s * 0.1), width=s * 0.06)
+    Line(points=[*p(0.3, 0.75), *p(0.3, 0.4), *p(0.55, 0.4), *p(0.55, 0.05)], width=s * 0.07, joint="round")
+    Line(points=[*p(0.3, 0.65), *p(0.7, 0.55)], width=s * 0.06)
+    Line(points=[*p(0.6, 0.52), *p(0.95, 0.52)], width=s * 0.07)
+    Line(points=[*p(0.85, 0.52), *p(0.85, 0.05)], width=s * 0.06)
+
+
 _PICTURES: dict[str, Callable[[Pt, float], None]] = {
     "water": _water, "light": _light, "power": _power, "fire": _fire, "gas": _gas,
     "elevator": _elevator, "trash": _trash, "medical": _medical, "person": _person,
     "parking": _parking, "car": _car, "noise": _noise, "document": _document, "star": _star,
-    "dots": _dots, "building": _building, "tree": _tree, "bowl": _bowl,
+    "dots": _dots, "building": _building, "tree": _tree, "bowl": _bowl, "cuff": _cuff,
+    "finger": _finger, "chair": _chair,
 }
 PICTURES = tuple(sorted(_PICTURES))
 

@@ -1,0 +1,123 @@
+"""Emergency: one tap from home starts a 5-second countdown with a big 取消, then an urgent request.
+
+After the countdown an urgent medical request goes into the outbox (accepted
+even when the central service is down, and the screen says so), the screen
+shows 已通知物业 and the emergency numbers 120 / 110 / 119 in very large type.
+"""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
+
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.repair_request import Draft, staff_text
+
+COUNTDOWN_S = 5
+
+
+def emergency_draft() -> Draft:
+    """The urgent request the emergency button sends (no personal data: the lobby, no room)."""
+    return Draft(channel="touch", category="medical", urgency="urgent",
+                 summary=staff_text("emergency.summary"), location=staff_text("emergency.location"), tags=("emergency_button",))
+
+
+class EmergencyScreen(KioskScreen):
+    """Countdown with cancel -> urgent request -> 已通知物业 and 120 / 110 / 119."""
+
+    name = "emergency"
+    title_key = "emergency.title"
+    step = OptionProperty("countdown", options=("countdown", "sending", "notified", "cancelled"))
+    seconds = NumericProperty(COUNTDOWN_S)
+    ticket = StringProperty("")
+    offline = BooleanProperty(False)   # saved in the outbox, central not reachable now
+    failed = BooleanProperty(False)    # could not even be saved: call the numbers
+    countdown_s = COUNTDOWN_S
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._tick = None
+        self._submitted = False
+
+    def on_kv_post(self, base_widget) -> None:
+        super().on_kv_post(base_widget)
+        self.ids.steps.current = self.step
+
+    def on_step(self, _inst, value: str) -> None:
+        if "steps" in self.ids:
+            self.ids.steps.current = value
+
+    # -- lifecycle -------------------------------------------------------------------
+    def on_pre_enter(self, *_args) -> None:
+        if self.step in ("countdown", "cancelled") and not self._submitted:
+            self.start_countdown()
+
+    def on_leave(self, *_args) -> None:
+        self._stop_tick()
+        if self.step == "countdown":   # leaving during the countdown cancels it
+            self.reset()
+
+    def reset(self) -> None:
+        self._stop_tick()
+        self._submitted = False
+        self.seconds = self.countdown_s
+        self.ticket = ""
+        self.offline = False
+        self.failed = False
+        self.step = "countdown"
+        self.set_instructions("emergency.instr_countdown")
+
+    def show_demo_state(self) -> None:
+        self.reset()
+        self._notified_state(ticket="", offline=False)
+
+    # -- actions ---------------------------------------------------------------------
+    def start_countdown(self) -> None:
+        self.reset()
+        self._tick = Clock.schedule_interval(self._on_tick, 1.0)
+        self.services.voice.say(self.t("emergency.countdown", seconds=self.seconds))
+
+    def cancel(self) -> None:
+        """The big 取消 button: nothing is sent."""
+        if self.step != "countdown":
+            return
+        self._stop_tick()
+        self.step = "cancelled"
+        self.set_instructions("emergency.instr_cancelled")
+        self.action_finished()
+
+    def _on_tick(self, _dt) -> None:
+        self.seconds -= 1
+        if self.seconds <= 0:
+            self._stop_tick()
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._submitted:
+            return
+        self._submitted = True
+        self.step = "sending"
+        self.services.requests.submit(emergency_draft().body(), on_done=self._done, on_error=self._error)
+
+    def _done(self, enqueued) -> None:
+        self._notified_state(ticket=str(enqueued.local_ticket), offline=not self.services.requests.network_ok())
+        self.services.voice.say(self.t("emergency.notified"))
+
+    def _error(self, _err: BaseException) -> None:
+        self.failed = True
+        self.step = "notified"
+        self.set_instructions("emergency.instr_notified")
+        self.action_finished()
+
+    def _notified_state(self, ticket: str, offline: bool) -> None:
+        self.ticket = ticket
+        self.offline = offline
+        self.failed = False
+        self.step = "notified"
+        self.set_instructions("emergency.instr_notified")
+        self.action_finished()
+
+    def _stop_tick(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None

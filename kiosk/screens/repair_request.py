@@ -1,0 +1,203 @@
+"""What the voice and touch-repair screens share: the confirmation card, the ticket, the body.
+
+Both flows end the same way: a card saying what kind of request it is, how
+urgent (words, colour and a symbol), the summary, the optional place and room,
+with 对，提交 / 不对; then the ticket number in very large digits with what
+happens next. The request goes into the outbox through the service layer and
+is accepted even when the central service cannot be reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk import i18n
+from kiosk.screens.base import load_kv
+from kiosk.screens.repair_catalog import shipped
+from kiosk.widgets import Painted
+
+URGENCY_STYLE = {"urgent": "danger", "high": "warn", "normal": "secondary", "low": "surface"}
+URGENCY_ICON = {"urgent": "sos", "high": "sos", "normal": "bell", "low": "bell"}
+MAX_SUMMARY = 200
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A request the resident is about to confirm (nothing personal is logged from it)."""
+
+    channel: str                      # "voice" or "touch"
+    category: str
+    urgency: str
+    summary: str
+    transcript: str | None = None
+    location: str | None = None
+    room: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_room(self, room: str | None) -> Draft:
+        return replace(self, room=room or None)
+
+    def body(self) -> dict[str, Any]:
+        """The outbox body (the contract's request without id/created_at/kiosk_id/building_id)."""
+        return {
+            "channel": self.channel, "category": self.category, "urgency": self.urgency,
+            "summary": self.summary[:MAX_SUMMARY],
+            "transcript": self.transcript if self.channel == "voice" else None,
+            "location": self.location, "contact": {"room": self.room, "phone": None},
+            "tags": list(self.tags),
+        }
+
+
+def staff_text(key: str, **fmt: Any) -> str:
+    """A staff-facing text (summaries): always Chinese, whatever language the resident chose."""
+    return i18n.catalog().t(key, "zh", **fmt)
+
+
+def urgency_key(urgency: str) -> str:
+    """Strings key of an urgency in words ("request.urgency_urgent")."""
+    return f"request.urgency_{urgency}"
+
+
+def promise_key(urgency: str) -> str:
+    """Strings key of what happens next for an urgency (urgent: call back within 30 minutes)."""
+    return f"request.promise_{urgency}"
+
+
+class UrgencyBadge(Painted, BoxLayout):
+    """How urgent: a symbol and words on the urgency's colour (never colour alone)."""
+
+    urgency = StringProperty("normal")
+    text = StringProperty("")
+
+    def on_urgency(self, _inst, value: str) -> None:
+        self.style = URGENCY_STYLE.get(value, "surface")
+
+
+class ConfirmCard(Painted, BoxLayout):
+    """The confirmation card: kind, urgency, summary, place, room. Texts are set by the screen."""
+
+    kind = StringProperty("")
+    urgency = StringProperty("normal")
+    urgency_text = StringProperty("")
+    summary = StringProperty("")
+    location = StringProperty("")
+    room = StringProperty("")
+
+
+def load() -> None:
+    """Load repair_request.kv (the screens that use these widgets call this before building)."""
+    load_kv(__file__)
+
+
+class RoomEntry(BoxLayout):
+    """The optional room number on a big keypad; fires on_room(value) ("" = not given)."""
+
+    value = StringProperty("")
+
+    def __init__(self, **kw) -> None:
+        self.register_event_type("on_room")
+        super().__init__(**kw)
+
+    def finish(self, give: bool) -> None:
+        value = self.value if give else ""
+        self.ids.room_keypad.clear()
+        self.dispatch("on_room", value)
+
+    def on_room(self, value: str) -> None:
+        """The resident finished (value) or skipped ("")."""
+
+
+class RequestFlow(EventDispatcher):
+    """Mixin for screens ending in confirm -> ticket (voice, repair). The screen provides `step`.
+
+    Steps it uses: "confirm", "room", "sending", "ticket". `retry()` is the screen's.
+    """
+
+    draft_kind = StringProperty("")
+    draft_urgency = StringProperty("normal")
+    draft_urgency_text = StringProperty("")
+    draft_summary = StringProperty("")
+    draft_location = StringProperty("")
+    draft_room = StringProperty("")
+    spoken = StringProperty("")          # the last sentence read aloud, also shown
+    ticket = StringProperty("")
+    promise = StringProperty("")
+    offline = BooleanProperty(False)
+    submit_error = StringProperty("")
+
+    _draft: Draft | None = None
+
+    def show_draft(self, draft: Draft, speak: bool = True) -> None:
+        """Fill the confirmation card from `draft` and read it back."""
+        self._draft = draft
+        self._describe()
+        self.submit_error = ""
+        self.step = "confirm"
+        if speak:
+            self.spoken = self.t("request.read_back", summary=self.draft_summary, urgency=self.draft_urgency_text)
+            self.services.voice.say(self.spoken)
+
+    def _describe(self) -> None:
+        draft = self._draft
+        if draft is None:
+            return
+        try:
+            self.draft_kind = shipped().category(draft.category).name(self.app.lang)
+        except KeyError:
+            self.draft_kind = draft.category
+        self.draft_urgency = draft.urgency
+        self.draft_urgency_text = self.t(urgency_key(draft.urgency))
+        self.draft_summary = self._resident_summary(draft)
+        self.draft_location = draft.location or ""
+        self.draft_room = draft.room or ""
+        if self.ticket:
+            self.promise = self.t(promise_key(draft.urgency))
+
+    def _resident_summary(self, draft: Draft) -> str:
+        """What the card shows as the summary (screens may show a translated name instead)."""
+        return draft.summary
+
+    def ask_room(self) -> None:
+        self.step = "room"
+
+    def room_given(self, value: str) -> None:
+        if self._draft is not None:
+            self._draft = self._draft.with_room(value)
+            self._describe()
+        self.step = "confirm"
+
+    def confirm(self) -> None:
+        """对，提交: into the outbox (durable even with the central service down)."""
+        if self._draft is None or self.step == "sending":
+            return
+        self.step = "sending"
+        self.submit_error = ""
+        self.services.requests.submit(self._draft.body(), on_done=self._submitted, on_error=self._not_submitted)
+
+    def _submitted(self, enqueued: Any) -> None:
+        self.ticket = str(enqueued.local_ticket)
+        self.offline = not self.services.requests.network_ok()
+        self._describe()
+        self.step = "ticket"
+        self.action_finished()
+        self.spoken = self.t("request.read_ticket", ticket=self.ticket, promise=self.promise)
+        self.services.voice.say(self.spoken)
+
+    def _not_submitted(self, _err: BaseException) -> None:
+        self.submit_error = self.t("request.submit_failed")
+        self.step = "confirm"
+
+    def forget_request(self) -> None:
+        """Drop the draft and ticket (reset)."""
+        self._draft = None
+        self.draft_kind = self.draft_summary = self.draft_location = self.draft_room = ""
+        self.draft_urgency = "normal"
+        self.draft_urgency_text = self.spoken = self.ticket = self.promise = self.submit_error = ""
+        self.offline = False
+        if "room_entry" in self.ids:
+            self.ids.room_entry.ids.room_keypad.clear()

@@ -11,173 +11,32 @@ is run against a second mosquitto standing in for the central cluster.
 
 from __future__ import annotations
 
-import getpass
-import queue
-import shutil
-import ssl
-import subprocess
-import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.conftest import free_port, wait_for_port
-
-REPO = Path(__file__).resolve().parents[2]
-CONF = REPO / "systemd" / "mosquitto" / "lobby-building.conf"
-ACL = REPO / "systemd" / "mosquitto" / "lobby-building.acl"
-BRIDGE = REPO / "systemd" / "mosquitto" / "lobby-bridge.conf"
-B = "xingfuli-3"  # the example's building, as in assets/kiosk.example.toml
-ROOT = f"lobby/v1/{B}"
-OBSERVER = "test-observer"  # added by the test only: reads everything, writes nothing
-ACCOUNTS = {"door/main-gate": "pw-door", "locker/parcel-a": "pw-locker", "kiosk/lobby-1": "pw-kiosk",
-            "monitor": "pw-monitor", OBSERVER: "pw-observer"}
-NOT_AUTHORIZED = 0x87
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> Path:
-    """A throw-away CA and a server certificate for 127.0.0.1/localhost signed by it."""
-    if not shutil.which("openssl"):
-        pytest.fail("openssl is not installed (scripts/bootstrap.sh installs it)")
-    d = tmp_path_factory.mktemp("certs")
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=lobby test CA", cwd=d)
-    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost", cwd=d)
-    (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.crt", "-days", "2", "-extfile", "san.ext", cwd=d)
-    return d
-
-
-def rewrite(path: Path, replace: dict[str, str]) -> list[str]:
-    """The lines of a shipped config with each directive named in `replace` rewritten."""
-    seen, out = set(), []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key = line.split()[0] if line.strip() and not line.startswith("#") else None
-        if key in replace:
-            seen.add(key)
-            line = f"{key} {replace[key]}"
-        out.append(line)
-    assert seen == set(replace), f"{path.name} lost directives: {set(replace) - seen}"
-    return out
-
-
-def building_conf(port: int, certs: Path, passwd: Path, acl: Path) -> list[str]:
-    """The shipped building config with install paths and the port pointed at the test's files."""
-    return rewrite(CONF, {
-        "listener": f"{port} 127.0.0.1", "cafile": str(certs / "ca.crt"),
-        "certfile": str(certs / "server.crt"), "keyfile": str(certs / "server.key"),
-        "password_file": str(passwd), "acl_file": str(acl),
-    })
-
-
-class Mosquitto:
-    """One mosquitto process for a test module; its log is printed (shown if a test fails) at the end."""
-
-    def __init__(self, d: Path, lines: list[str], port: int) -> None:
-        # Debian's main mosquitto.conf supplies these in production; a test broker keeps nothing.
-        lines = [*lines, "persistence false", "log_dest stderr", "log_type error", "log_type warning",
-                 "log_type notice", "log_type information", f"user {getpass.getuser()}"]
-        conf = d / "mosquitto.conf"
-        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self.port, self.log_path = port, d / "mosquitto.log"
-        self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self._log, stderr=subprocess.STDOUT)
-        wait_for_port(port)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-        self._log.close()
-        print(self.log_path.read_text())
-
-
-def password_file(path: Path, accounts: dict[str, str]) -> Path:
-    """A mosquitto password file made with mosquitto_passwd -b."""
-    path.touch()
-    for user, password in accounts.items():
-        subprocess.run(["mosquitto_passwd", "-b", str(path), user, password], check=True, timeout=30)
-    return path
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory, certs) -> Iterator[int]:
-    """mosquitto with the example config, ACL and a password file for the test accounts."""
-    d = tmp_path_factory.mktemp("broker")
-    acl = d / "acl"
-    acl.write_text(ACL.read_text(encoding="utf-8") + f"\nuser {OBSERVER}\ntopic read #\n", encoding="utf-8")
-    port = free_port()
-    mosq = Mosquitto(d, building_conf(port, certs, password_file(d / "passwd", ACCOUNTS), acl), port)
-    yield port
-    mosq.stop()
-
-
-class Client:
-    """A paho MQTT 5 client over TLS that records what it receives and each PUBACK's reason."""
-
-    def __init__(self, port: int, certs: Path, username: str | None, password: str | None = None) -> None:
-        self.received: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self._acks: dict[int, int] = {}
-        self._ack_cond = threading.Condition()
-        self._connected = threading.Event()
-        self._suback: queue.Queue[list[int]] = queue.Queue()
-        self.connect_rc: int | None = None
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}",
-                             protocol=mqtt.MQTTv5, reconnect_on_failure=False)
-        self.c.tls_set(ca_certs=str(certs / "ca.crt"), cert_reqs=ssl.CERT_REQUIRED)
-        if username:
-            self.c.username_pw_set(username, password)
-        self.c.on_connect = self._on_connect
-        self.c.on_message = lambda _c, _u, msg: self.received.put((msg.topic, msg.payload))
-        self.c.on_publish = self._on_publish
-        self.c.on_subscribe = lambda _c, _u, _mid, codes, _p: self._suback.put([int(rc.value) for rc in codes])
-        self.c.connect("localhost", port)
-        self.c.loop_start()
-
-    def _on_connect(self, _c, _u, _flags, reason_code, _props) -> None:
-        self.connect_rc = int(reason_code.value)
-        self._connected.set()
-
-    def _on_publish(self, _c, _u, mid, reason_code, _props) -> None:
-        with self._ack_cond:
-            self._acks[mid] = int(reason_code.value)
-            self._ack_cond.notify_all()
-
-    def wait_connected(self) -> int:
-        assert self._connected.wait(10), "no CONNACK"
-        return self.connect_rc
-
-    def subscribe(self, topic: str) -> list[int]:
-        self.c.subscribe(topic, qos=1)
-        return self._suback.get(timeout=10)
-
-    def publish(self, topic: str, payload: str) -> int:
-        """Publish at QoS 1; 0 if the PUBACK accepts it, else its reason code (0x87 not authorized)."""
-        info = self.c.publish(topic, payload, qos=1)
-        with self._ack_cond:
-            assert self._ack_cond.wait_for(lambda: info.mid in self._acks, 10), f"no PUBACK for {topic}"
-            code = self._acks[info.mid]
-        return 0 if code < 0x80 else code  # 0x10 "no matching subscribers" is a success too
-
-    def close(self) -> None:
-        self.c.disconnect()
-        self.c.loop_stop()
+from tests.conftest import free_port
+from tests.foundation.brokers import (
+    ACCOUNTS,
+    ACL,
+    BRIDGE,
+    NOT_AUTHORIZED,
+    OBSERVER,
+    ROOT,
+    B,
+    Mosquitto,
+    MqttClient,
+    building_conf,
+    password_file,
+    rewrite,
+)
 
 
 @pytest.fixture
-def connect(broker, certs):
-    clients: list[Client] = []
+def connect(acl_broker, certs):
+    clients: list[MqttClient] = []
 
-    def _connect(username: str | None, password: str | None = None) -> Client:
-        client = Client(broker, certs, username, password if password is not None else ACCOUNTS.get(username or ""))
+    def _connect(username: str | None, password: str | None = None) -> MqttClient:
+        client = MqttClient(acl_broker, certs, username, password if password is not None else ACCOUNTS.get(username or ""))
         clients.append(client)
         return client
 
@@ -186,7 +45,7 @@ def connect(broker, certs):
         client.close()
 
 
-def _drain(observer: Client, kiosk: Client) -> list[tuple[str, str]]:
+def _drain(observer: MqttClient, kiosk: MqttClient) -> list[tuple[str, str]]:
     """Everything the observer got, up to a sentinel the kiosk publishes last.
 
     mosquitto routes a message before it sends the PUBACK and keeps each
@@ -203,7 +62,7 @@ def _drain(observer: Client, kiosk: Client) -> list[tuple[str, str]]:
         got.append((topic, payload.decode()))
 
 
-def _observer(connect) -> Client:
+def _observer(connect) -> MqttClient:
     observer = connect(OBSERVER)
     assert observer.wait_connected() == 0
     assert observer.subscribe("#") == [1]
@@ -276,11 +135,11 @@ def test_unknown_or_anonymous_accounts_are_refused(connect, username, password):
     assert client.wait_connected() in (0x86, 0x87)  # bad user name or password / not authorized
 
 
-def test_plain_tcp_is_refused(broker):
+def test_plain_tcp_is_refused(acl_broker):
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     c.username_pw_set("kiosk/lobby-1", ACCOUNTS["kiosk/lobby-1"])
     with pytest.raises(OSError):
-        c.connect("127.0.0.1", broker)
+        c.connect("127.0.0.1", acl_broker)
         # A TLS listener answers a plain CONNECT by closing the connection.
         for _ in range(50):
             if c.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
@@ -308,11 +167,11 @@ def test_bridge_carries_building_health_up_and_keeps_commands_in(tmp_path, certs
     lines += rewrite(BRIDGE, {"address": f"127.0.0.1:{cport}", "remote_password": "pw-bridge",
                               "bridge_cafile": str(certs / "ca.crt")})
     building = Mosquitto(building_dir, lines, bport)
-    clients: list[Client] = []
+    clients: list[MqttClient] = []
     try:
-        observer = Client(cport, certs, OBSERVER, "pw-obs")
-        door = Client(bport, certs, "door/main-gate", ACCOUNTS["door/main-gate"])
-        kiosk = Client(bport, certs, "kiosk/lobby-1", ACCOUNTS["kiosk/lobby-1"])
+        observer = MqttClient(cport, certs, OBSERVER, "pw-obs")
+        door = MqttClient(bport, certs, "door/main-gate", ACCOUNTS["door/main-gate"])
+        kiosk = MqttClient(bport, certs, "kiosk/lobby-1", ACCOUNTS["kiosk/lobby-1"])
         clients += [observer, door, kiosk]
         assert observer.wait_connected() == 0 and door.wait_connected() == 0 and kiosk.wait_connected() == 0
         assert observer.subscribe("#") == [1]

@@ -29,8 +29,9 @@ from voice.vocabulary import FALLBACK_CATEGORY, URGENCIES, Combo, Vocabulary
 
 TIERS = ("high", "medium", "low")
 HIGH_CONFIDENCE = 0.6       # at or above: one tap to confirm
+MEDIUM_CONFIDENCE = 0.3     # at or above: ask back with two readings; below: "other"
 MIN_EVIDENCE = 0.45         # below this many points nothing was understood: tier low
-CONTEXT_WEIGHT = 0.3        # one context word (家里, 楼道 ...) of a category that already matched
+CONTEXT_WEIGHT = 0.3        # context words (家里, 楼道 ...) said, for a category that already matched
 MAX_INPUT_CHARS = 1000      # a request is a sentence or two; the rest of a longer text is ignored
 MAX_ANALYSED_CHARS = 160    # normalised characters looked at (15 s of speech is about 75)
 SUMMARY_TEXT_CHARS = 20     # of the transcript, in the summary of a request not understood
@@ -76,6 +77,17 @@ class _Evidence:
     decisive: bool = False   # a danger word that decides the category was found
     longest: int = 0
 
+    def merge(self, other: _Evidence) -> None:
+        """Take over another category's evidence (its urgency defaults stay as they were)."""
+        self.score += other.score
+        for label, weight in other.labels.items():
+            self.labels[label] = self.labels.get(label, 0.0) + weight
+        self.urgencies |= other.urgencies
+        self.tags |= other.tags
+        self.danger |= other.danger
+        self.decisive |= other.decisive
+        self.longest = max(self.longest, other.longest)
+
     def add(self, label: str, weight: float, urgency: str | None, default: str, length: int = 0) -> None:
         self.score += weight
         self.labels[label] = self.labels.get(label, 0.0) + weight
@@ -100,7 +112,7 @@ class IntentParser:
         """Understand one utterance. Never raises for odd text: empty, huge, emoji or Latin all give a result."""
         transcript = text if isinstance(text, str) else ""
         norm = self.vocabulary.normalise(transcript[:MAX_INPUT_CHARS])[:MAX_ANALYSED_CHARS]
-        if not any("\u3400" <= ch <= "\u9fff" for ch in norm):
+        if not norm:
             return self._not_understood(transcript, norm, [])
         matches, negated = self._index.find(norm)
         evidence = self._evidence(norm, matches, negated)
@@ -118,7 +130,8 @@ class IntentParser:
             return self._not_understood(transcript, norm, guesses, place, tags, danger)
         top = evidence[ranked[0]]
         second = evidence[ranked[1]].score if len(ranked) > 1 else 0.0
-        confidence = _confidence(top.score, second, top.danger)
+        # the tier follows the confidence: high >= 0.6 > medium >= 0.3 > low
+        confidence = max(_confidence(top.score, second, top.danger), MEDIUM_CONFIDENCE)
         tier = "high" if confidence >= HIGH_CONFIDENCE else "medium"
         readings = [self._reading(c, evidence[c], danger, asking, place, tags, transcript,
                                   confidence if i == 0 else _confidence(evidence[c].score, top.score, False), tier)
@@ -147,9 +160,15 @@ class IntentParser:
                 e.add(combo.label, vocab_mod.COMBO_WEIGHT, combo.urgency, cats[combo.category].urgency)
                 e.danger |= combo.urgency == "urgent"
                 e.decisive |= combo.urgency == "urgent"
+        for rule in self.vocabulary.relocations:
+            if (any(occurs(text, w, negated) for w in rule.when)
+                    and not any(occurs(text, w, negated) for w in rule.unless)):
+                evidence[rule.target].merge(evidence[rule.source])
+                evidence[rule.source] = _Evidence()
         for code, e in evidence.items():
             if e.score > 0:
-                e.score += CONTEXT_WEIGHT * sum(1 for w in cats[code].context if occurs(text, w, negated))
+                if any(occurs(text, w, negated) for w in cats[code].context):
+                    e.score += CONTEXT_WEIGHT
         return evidence
 
     def _tags(self, text: str, negated: list[tuple[int, int]]) -> set[str]:
@@ -180,7 +199,7 @@ class IntentParser:
             gist = " ".join(gist.split())[:SUMMARY_TEXT_CHARS] + ("…" if len(gist) > SUMMARY_TEXT_CHARS else "")
             summary = f"{cat.name}：{gist}"
         return Intent(FALLBACK_CATEGORY, urgency, summary, place, sorted(tags or ()), 0.0 if not guesses else
-                      round(min(0.29, guesses[0].confidence), 3), "low", guesses, transcript, cat.name)
+                      round(min(MEDIUM_CONFIDENCE - 0.01, guesses[0].confidence), 3), "low", guesses, transcript, cat.name)
 
 
 def _confidence(score: float, second: float, danger: bool) -> float:
@@ -192,6 +211,8 @@ def _confidence(score: float, second: float, danger: bool) -> float:
 
 
 def _fires(combo: Combo, text: str, negated: list[tuple[int, int]]) -> bool:
+    if any(w in text for w in combo.none):
+        return False
     return all(any(occurs(text, w, negated) for w in group) for group in combo.groups)
 
 

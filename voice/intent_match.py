@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voice.intent_pinyin import text_readings
 from voice.vocabulary import Negation, Term
 
 # A keyword heard only by its sound counts this much of one read by characters.
 PINYIN_FACTOR = 0.7
+# A danger word talked about as a risk (容易着火) counts this much, as a hazard.
+HAZARD_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,22 @@ class TermIndex:
         self._breaks = _alternation(negation.breaks)
 
     def find(self, text: str) -> tuple[list[Match], list[tuple[int, int]]]:
-        """The matches that count, and the spans of the text that are negated."""
+        """The matches that count, and the spans of the text that are negated.
+
+        A match after a plain negation (不是漏水) is dropped. A danger word after
+        a hypothetical cue (容易着火, 防止摔倒) stays as a hazard: it still points
+        to its category, at urgency "high" instead of "urgent".
+        """
         matches = _select(self._candidates(text))
-        negated = self._negated_spans(text, matches)
-        if negated:
-            matches = [m for m in matches if not any(a <= m.start < b for a, b in negated)]
-        return matches, negated
+        negated, hazards = self._negated_spans(text, matches)
+        kept: list[Match] = []
+        for m in matches:
+            if any(a <= m.start < b for a, b in hazards):
+                if m.term.danger:
+                    kept.append(replace(m, term=_as_hazard(m.term)))
+            elif not any(a <= m.start < b for a, b in negated):
+                kept.append(m)
+        return kept, negated + hazards
 
     def _candidates(self, text: str) -> list[Match]:
         """Every keyword occurrence, by characters and by sound, overlapping or not."""
@@ -79,13 +91,15 @@ class TermIndex:
                             out.append(Match(i, end, term, False))
         return out
 
-    def _negated_spans(self, text: str, matches: list[Match]) -> list[tuple[int, int]]:
-        """Spans negated by a cue: the first keyword within the cue's reach, or the next character."""
+    def _negated_spans(self, text: str, matches: list[Match]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Spans negated by a cue (the first keyword within its reach, or the next character),
+        split into plain negations and hypothetical ones."""
         if self._cues is None:
-            return []
+            return [], []
         excepted = _covered(text, self._exceptions)
         inside = {i for m in matches for i in range(m.start, m.end)}
         spans: list[tuple[int, int]] = []
+        hazards: list[tuple[int, int]] = []
         for cue in self._cues.finditer(text):
             if cue.start() in excepted or cue.start() in inside:
                 continue  # part of 不小心, or of a keyword that says the negation itself (没热水)
@@ -95,11 +109,16 @@ class TermIndex:
                 if brk is not None:
                     reach = min(reach, brk.start() - 1)
             first = min((m for m in matches if cue.end() <= m.start <= reach), key=lambda m: m.start, default=None)
+            into = hazards if cue.group() in self._negation.hypothetical else spans
             if first is not None:
-                spans.append((first.start, first.end))
+                into.append((first.start, first.end))
             elif cue.end() < len(text):
-                spans.append((cue.end(), cue.end() + 1))
-        return spans
+                into.append((cue.end(), cue.end() + 1))
+        return spans, hazards
+
+
+def _as_hazard(term: Term) -> Term:
+    return replace(term, weight=term.weight * HAZARD_FACTOR, urgency="high", danger=False, decides=False)
 
 
 def _plausible(heard: str, word: str) -> bool:

@@ -64,6 +64,17 @@ class Combo:
     label: str
     urgency: str | None
     groups: tuple[tuple[str, ...], ...]
+    none: tuple[str, ...] = ()   # the rule does not fire when one of these is said
+
+
+@dataclass(frozen=True)
+class Relocate:
+    """Evidence for `source` counts for `target` when a `when` word is said and no `unless` word."""
+
+    source: str
+    target: str
+    when: tuple[str, ...]
+    unless: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class Negation:
     window: int
     breaks: tuple[str, ...]
     exceptions: tuple[str, ...]
+    hypothetical: tuple[str, ...] = ()   # cues that make a danger word a hazard (容易着火)
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class Vocabulary:
     tags: dict[str, tuple[str, ...]]
     rooms: tuple[str, ...]
     information: tuple[str, ...] = ()
+    relocations: tuple[Relocate, ...] = ()
     phrases: tuple[tuple[str, str], ...] = field(default=())
     source: str = ""
 
@@ -133,13 +146,15 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         b.add_topic(entry, b.category_ref(entry, f"danger[{i}]"), f"danger[{i}]", danger=True)
     for i, entry in enumerate(_list(doc.get("combos", []), "combos")):
         b.add_combo(entry, f"combos[{i}]")
+    for i, entry in enumerate(_list(doc.get("relocate", []), "relocate")):
+        b.add_relocation(entry, f"relocate[{i}]")
     tags = {name: b.words(words, f"tags.{name}") for name, words in _table(doc.get("tags", {}), "tags").items()}
     rooms = b.words(_table(doc.get("location", {}), "location").get("rooms", []), "location.rooms")
     return Vocabulary(
         categories=b.categories, terms=tuple(b.terms), combos=tuple(b.combos),
         fillers=tuple(fillers), variants=dict(variants), normalise=b.normalise,
         negation=_negation(_table(doc.get("negation", {}), "negation"), b.normalise),
-        tags=tags, rooms=rooms, phrases=tuple(b.phrases), source=source,
+        tags=tags, rooms=rooms, phrases=tuple(b.phrases), source=source, relocations=tuple(b.relocations),
         information=b.words(_table(doc.get("information", {}), "information").get("words", []), "information.words"),
     )
 
@@ -153,6 +168,7 @@ class _Builder:
         self.terms: list[Term] = []
         self.combos: list[Combo] = []
         self.phrases: list[tuple[str, str]] = []
+        self.relocations: list[Relocate] = []
 
     def words(self, value: Any, where: str) -> tuple[str, ...]:
         """A word list, each normalised like heard text, without duplicates."""
@@ -211,8 +227,20 @@ class _Builder:
         if len(groups) < 2:
             raise VocabularyError(f"{where}.all: expected at least two groups of words")
         self.combos.append(Combo(code, _label(entry, "label", where), urgency,
-                                 tuple(self.words(g, f"{where}.all[{i}]") for i, g in enumerate(groups))))
+                                 tuple(self.words(g, f"{where}.all[{i}]") for i, g in enumerate(groups)),
+                                 self.words(entry.get("none", []), f"{where}.none")))
         self.phrases += [(p, code) for p in _strings(entry.get("phrases", []), f"{where}.phrases")]
+
+
+    def add_relocation(self, entry: Any, where: str) -> None:
+        entry = _table(entry, where)
+        codes = []
+        for key in ("from", "to"):
+            if entry.get(key) not in self.categories:
+                raise VocabularyError(f"{where}.{key}: unknown category {entry.get(key)!r}")
+            codes.append(entry[key])
+        self.relocations.append(Relocate(codes[0], codes[1], self.words(entry.get("when", []), f"{where}.when"),
+                                         self.words(entry.get("unless", []), f"{where}.unless")))
 
 
 def _label(entry: dict[str, Any], key: str, where: str) -> str:
@@ -232,7 +260,9 @@ def _negation(table: dict[str, Any], normalise: Normaliser) -> Negation:
         canon = (normalise(w) for w in _strings(table.get(key, []), f"negation.{key}"))
         return tuple(sorted({w for w in canon if w}, key=len, reverse=True))
 
-    return Negation(words("cues"), window, words("breaks"), words("exceptions"))
+    hypothetical = words("hypothetical")
+    return Negation(tuple(sorted({*words("cues"), *hypothetical}, key=len, reverse=True)), window,
+                    words("breaks"), words("exceptions"), hypothetical)
 
 
 def _urgency(value: Any, where: str) -> str:

@@ -1,0 +1,177 @@
+"""The intent parser on what residents really say: vosk spacing, filler, dialect, homophones,
+danger words, negation, the three confidence tiers, location, tags and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from voice.intent import Intent, IntentParser
+from voice.vocabulary import URGENCIES
+
+
+@pytest.fixture(scope="module")
+def parser() -> IntentParser:
+    return IntentParser.from_file()
+
+
+def test_vosk_spacing_and_filler_do_not_change_the_reading(parser):
+    plain = parser.parse("电梯坏了我下不去楼")
+    spaced = parser.parse("电梯 坏 了 我 下 不 去 楼")
+    padded = parser.parse("哎呀 我跟你说 那个 就是 电梯 坏 了 我 下 不 去 楼")
+    assert (plain.category, plain.urgency) == ("public_facility", "high")
+    assert (spaced.category, spaced.urgency) == (padded.category, padded.urgency) == ("public_facility", "high")
+
+
+@pytest.mark.parametrize("heard, category", [
+    ("修 等 家里 客厅 的 等 坏 了", "repair"),          # 修灯 heard as 修等
+    ("楼 到 的 灯 不 亮", "public_facility"),            # 楼道
+    ("电 题 又 停 了", "public_facility"),               # 电梯
+    ("我 的 快 地 放 哪 了", "parcel"),                  # 快递
+    ("想 报 明 参加 书法 班", "activity"),               # 报名
+    ("养 老 今 什么 时候 发", "consult"),                # 养老金
+])
+def test_homophone_errors_are_matched_by_pinyin(parser, heard, category):
+    assert parser.parse(heard).category == category
+
+
+@pytest.mark.parametrize("said, category", [
+    ("家里 的 灯 瞎 了", "repair"),                      # northern: the light is out
+    ("屋 里 冇 水 了", "repair"),                        # Cantonese 冇
+    ("俺 家 耗子 太多 了", "sanitation"),                # 耗子 = 老鼠
+    ("楼道 埋汰 死 了 没 人 扫", "sanitation"),          # north-east: dirty
+    ("老头 子 掼 了 一 跤", "medical"),                  # Shanghainese: fell
+])
+def test_dialect_words(parser, said, category):
+    assert parser.parse(said).category == category
+
+
+@pytest.mark.parametrize("said", [
+    "救命", "救 命 啊", "我 头晕", "头 昏 眼 花", "我 摔倒 了", "老伴 跌 了 一 跤",
+    "着火 了", "楼下 起火 了", "一股 煤气 味", "好像 燃气 漏 了", "我 被 困 在 电梯 里",
+    "电梯 停 了 我 在 里面 出 不 去", "水管 爆 了 水 哗哗 的", "我 胸口 疼 喘 不 上 气",
+])
+def test_danger_words_make_a_request_urgent(parser, said):
+    assert parser.parse(said).urgency == "urgent"
+
+
+def test_danger_wins_whatever_else_is_said(parser):
+    intent = parser.parse("我 想 报名 太极 班 顺便 说 一下 我 现在 头晕 得 厉害")
+    assert intent.urgency == "urgent"
+    intent = parser.parse("楼道 灯 不 亮 我 摸黑 摔倒 了 起 不 来")
+    assert (intent.category, intent.urgency) == ("medical", "urgent")
+
+
+def test_negated_words_are_not_matches(parser):
+    intent = parser.parse("不是 漏水 是 马桶 堵 了")
+    assert intent.category == "repair"
+    assert "漏水" not in intent.summary and "马桶" in intent.summary
+    assert parser.parse("不是漏水").category == "other"
+    calm = parser.parse("我 没 摔倒 就是 想 问问 社区 体检 的 事")
+    assert calm.urgency != "urgent"
+    assert parser.parse("纸箱 堆 在 楼道 容易 着火").urgency == "high"   # a hazard, not a fire
+
+
+def test_words_that_contain_a_negation_still_match(parser):
+    assert parser.parse("家里 没 热水 了").category == "repair"
+    assert parser.parse("燃气灶 打 不 着 火").urgency == "normal"          # 打不着火 is not 着火
+
+
+def test_high_tier_is_one_confident_reading(parser):
+    intent = parser.parse("楼下 垃圾桶 满 了 好几天 没 人 收")
+    assert (intent.category, intent.tier) == ("sanitation", "high")
+    assert intent.confidence >= 0.6
+
+
+def test_medium_tier_offers_the_two_likeliest_readings(parser):
+    intent = parser.parse("灯 坏 了")
+    assert intent.tier == "medium"
+    assert [a.category for a in intent.alternatives] == ["repair", "public_facility"]
+    assert intent.alternatives[0].category == intent.category
+    assert 0.3 <= intent.confidence < 0.6
+
+
+def test_low_tier_is_other_with_the_transcript_kept(parser):
+    said = "今天 天气 真 不错 啊"
+    intent = parser.parse(said)
+    assert (intent.category, intent.tier) == ("other", "low")
+    assert intent.transcript == said
+    assert intent.confidence < 0.3
+    assert "今天" in intent.summary
+
+
+def test_location_building_unit_room_and_place(parser):
+    intent = parser.parse("三 号 楼 二 单元 三 零 一 厨房 水管 漏水")
+    assert intent.location == "3号楼2单元301室 厨房"
+    assert parser.parse("我 住 3-2-301 马桶 堵 了").location == "3号楼2单元301室"
+    assert parser.parse("我 住 十八 楼 电梯 坏 了").location.startswith("18楼")
+    assert parser.parse("垃圾 没 人 收").location is None
+
+
+def test_tags(parser):
+    intent = parser.parse("我 一个人 住 腿脚 不 好 想 请 人 送 饭")
+    assert intent.category == "elderly_care"
+    assert {"独居老人", "行动不便"} <= set(intent.tags)
+    assert "居家安全" in parser.parse("厨房 一股 煤气 味").tags
+
+
+def test_summary_is_short_and_names_the_category(parser):
+    intent = parser.parse("那个 卫生间 的 马桶 堵 了 冲 不 下去 麻烦 师傅 来 一下")
+    assert intent.summary.startswith("居家维修：")
+    assert len(intent.summary) <= 40
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", None, "😀😀😀", "🔥🚒", "hello, my kitchen tap is leaking", "1234567890", "？？！！",
+    "电" * 5000, ("我家 厨房 漏水 " * 800)[:5000], "\x00\x01\x02", "ｆｕｌｌ ｗｉｄｔｈ",
+])
+def test_bad_input_gives_a_clear_result(parser, text):
+    intent = parser.parse(text)
+    assert intent.category in parser.vocabulary.categories
+    assert intent.urgency in URGENCIES
+    assert intent.tier in ("high", "medium", "low")
+    assert 0.0 <= intent.confidence <= 1.0
+    assert intent.summary
+    assert intent.transcript == (text or "")
+    json.dumps(intent.to_dict())
+
+
+def test_nothing_said_is_low_other(parser):
+    for text in ("", "😀", "hello world"):
+        intent = parser.parse(text)
+        assert (intent.category, intent.urgency, intent.tier) == ("other", "low", "low")
+    assert "没有听清" in parser.parse("").summary
+
+
+def test_emoji_and_latin_around_chinese_are_ignored(parser):
+    intent = parser.parse("😀 电梯 坏 了 OK 😀")
+    assert (intent.category, intent.urgency) == ("public_facility", "high")
+
+
+def test_long_text_is_cut_not_crashed(parser):
+    text = "楼道 里 有 煤气 味 " + "啊" * 4990
+    intent = parser.parse(text)
+    assert intent.urgency == "urgent" and intent.transcript == text
+
+
+def test_to_dict_carries_the_contract_keys(parser):
+    d = parser.parse("快递 柜 满 了").to_dict()
+    assert {"category", "urgency", "summary", "location", "tags", "confidence", "tier",
+            "alternatives", "transcript"} <= set(d)
+    short = parser.parse("快递 柜 满 了").to_dict(full=False)
+    assert set(short) == {"category", "urgency", "summary", "location", "tags", "confidence"}
+
+
+def test_intent_is_the_public_type(parser):
+    assert isinstance(parser.parse("电梯 坏 了"), Intent)
+
+
+def test_vocabulary_is_loaded_lazily_once():
+    code = ("import voice.intent as i\n"
+            "assert i._default is None, 'loaded at import'\n"
+            "a = i.parse('电梯 坏 了'); p = i.default_parser(); i.parse('快递')\n"
+            "assert i.default_parser() is p and a.category == 'public_facility'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

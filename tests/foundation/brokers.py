@@ -56,14 +56,19 @@ def building_conf(port: int, certs: Path, passwd: Path, acl: Path) -> list[str]:
 
 
 class Mosquitto:
-    """One mosquitto process for a test module; its log is printed (shown if a test fails) at the end."""
+    """One mosquitto laid out as Debian installs it: a main mosquitto.conf that includes conf.d/,
+    where each of `dropins` (file name -> lines) goes. The log is printed at stop (shown on failure)."""
 
-    def __init__(self, d: Path, lines: list[str], port: int) -> None:
-        # Debian's main mosquitto.conf supplies these in production; a test broker keeps nothing.
-        lines = [*lines, "persistence false", "log_dest stderr", "log_type error", "log_type warning",
-                 "log_type notice", "log_type information", f"user {getpass.getuser()}"]
+    def __init__(self, d: Path, dropins: dict[str, list[str]], port: int) -> None:
+        (d / "conf.d").mkdir()
+        for name, lines in dropins.items():
+            (d / "conf.d" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # Debian's /etc/mosquitto/mosquitto.conf, except that a test broker keeps nothing on disk.
+        main = [f"pid_file {d / 'mosquitto.pid'}", "persistence false", "log_dest stderr", "log_type error",
+                "log_type warning", "log_type notice", "log_type information", f"user {getpass.getuser()}",
+                f"include_dir {d / 'conf.d'}"]
         conf = d / "mosquitto.conf"
-        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        conf.write_text("\n".join(main) + "\n", encoding="utf-8")
         self.port, self.log_path = port, d / "mosquitto.log"
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=self._log, stderr=subprocess.STDOUT)

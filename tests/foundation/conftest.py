@@ -37,6 +37,7 @@ def acl_broker(tmp_path_factory, certs) -> Iterator[int]:
     acl = d / "acl"
     acl.write_text(ACL.read_text(encoding="utf-8") + f"\nuser {OBSERVER}\ntopic read #\n", encoding="utf-8")
     port = free_port()
-    mosq = Mosquitto(d, building_conf(port, certs, password_file(d / "passwd", ACCOUNTS), acl), port)
+    conf = building_conf(port, certs, password_file(d / "passwd", ACCOUNTS), acl)
+    mosq = Mosquitto(d, {"lobby-building.conf": conf}, port)
     yield port
     mosq.stop()

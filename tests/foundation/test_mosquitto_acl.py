@@ -1,6 +1,7 @@
 """The example building broker (systemd/mosquitto/) enforces the contract's ACL over TLS.
 
-mosquitto runs with the shipped config and ACL; only install paths and the
+mosquitto runs as Debian lays it out (main mosquitto.conf including conf.d/) with the
+shipped config and ACL as drop-ins; only install paths and the
 port are rewritten for a temporary folder. A test CA and server certificate are
 made with openssl, the password file with mosquitto_passwd. Real paho clients
 (MQTT 5, TLS) publish as a device and as a kiosk; an observer allowed to read
@@ -156,17 +157,19 @@ def test_bridge_carries_building_health_up_and_keeps_commands_in(tmp_path, certs
     central_acl.write_text(f"user bridge/{B}\ntopic readwrite lobby/v1/{B}/#\ntopic readwrite lobby/bridge/{B}/#\n"
                            f"user {OBSERVER}\ntopic read #\n")
     cport, bport = free_port(), free_port()
-    central = Mosquitto(central_dir, [
+    central = Mosquitto(central_dir, {"central.conf": [
         f"listener {cport} 127.0.0.1", f"cafile {certs / 'ca.crt'}", f"certfile {certs / 'server.crt'}",
         f"keyfile {certs / 'server.key'}", "allow_anonymous false", f"acl_file {central_acl}",
         f"password_file {password_file(central_dir / 'passwd', {f'bridge/{B}': 'pw-bridge', OBSERVER: 'pw-obs'})}",
-    ], cport)
+    ]}, cport)
     building_acl = building_dir / "acl"
     building_acl.write_text(ACL.read_text(encoding="utf-8"))
-    lines = building_conf(bport, certs, password_file(building_dir / "passwd", ACCOUNTS), building_acl)
-    lines += rewrite(BRIDGE, {"address": f"127.0.0.1:{cport}", "remote_password": "pw-bridge",
-                              "bridge_cafile": str(certs / "ca.crt")})
-    building = Mosquitto(building_dir, lines, bport)
+    building = Mosquitto(building_dir, {
+        "lobby-building.conf": building_conf(bport, certs, password_file(building_dir / "passwd", ACCOUNTS),
+                                             building_acl),
+        "lobby-bridge.conf": rewrite(BRIDGE, {"address": f"127.0.0.1:{cport}", "remote_password": "pw-bridge",
+                                              "bridge_cafile": str(certs / "ca.crt")}),
+    }, bport)
     clients: list[MqttClient] = []
     try:
         observer = MqttClient(cport, certs, OBSERVER, "pw-obs")

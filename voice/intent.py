@@ -32,7 +32,7 @@ HIGH_CONFIDENCE = 0.6       # at or above: one tap to confirm
 MEDIUM_CONFIDENCE = 0.3     # at or above: ask back with two readings; below: "other"
 MIN_EVIDENCE = 0.45         # below this many points nothing was understood: tier low
 CONTEXT_WEIGHT = 0.3        # context words (家里, 楼道 ...) said, for a category that already matched
-MAX_INPUT_CHARS = 1000      # a request is a sentence or two; the rest of a longer text is ignored
+MAX_INPUT_CHARS = 400       # raw characters read (vosk spacing doubles them); the rest is ignored
 MAX_ANALYSED_CHARS = 160    # normalised characters looked at (15 s of speech is about 75)
 SUMMARY_TEXT_CHARS = 20     # of the transcript, in the summary of a request not understood
 

@@ -228,3 +228,18 @@ def test_exposure_score_stays_low(systemd_analyze, tmp_path, unit):
     )
     summary = [line for line in result.stdout.splitlines() if "Overall exposure level" in line]
     assert result.returncode == 0 and summary, result.stdout[-2000:] + result.stderr
+
+
+def test_sysusers_file_creates_the_user_the_units_run_as(systemd_analyze, tmp_path):
+    """systemd-sysusers, run into an empty root, makes the system user and group of the units."""
+    (tmp_path / "etc").mkdir()
+    result = subprocess.run(["systemd-sysusers", f"--root={tmp_path}", str(SYSTEMD / "lobby-kiosk.sysusers")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    users = {line.split(":")[0]: line.split(":") for line in (tmp_path / "etc" / "passwd").read_text().splitlines()}
+    name, _pw, uid, gid, _gecos, home, shell = users["lobby-kiosk"]
+    assert int(uid) < 1000 and home == STATE_DIR and shell.endswith("nologin")
+    groups = {line.split(":")[0]: line.split(":")[2] for line in (tmp_path / "etc" / "group").read_text().splitlines()}
+    assert groups["lobby-kiosk"] == gid
+    for unit in _units().values():
+        assert _one(unit, "Service", "User") == name

@@ -104,7 +104,9 @@ class MqttClient:
         self.c.tls_set(ca_certs=str(certs / "ca.crt"), cert_reqs=ssl.CERT_REQUIRED)
         if username:
             self.c.username_pw_set(username, password)
+        self.disconnected = threading.Event()
         self.c.on_connect = self._on_connect
+        self.c.on_disconnect = lambda *_args: self.disconnected.set()
         self.c.on_message = lambda _c, _u, msg: self.received.put((msg.topic, msg.payload))
         self.c.on_publish = self._on_publish
         self.c.on_subscribe = lambda _c, _u, _mid, codes, _p: self._suback.put([int(rc.value) for rc in codes])

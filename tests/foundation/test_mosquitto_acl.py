@@ -191,3 +191,14 @@ def test_bridge_carries_building_health_up_and_keeps_commands_in(tmp_path, certs
             client.close()
         building.stop()
         central.stop()
+
+
+def test_oversized_packets_never_reach_anyone(connect):
+    """max_packet_size: a payload over the contract's 64 KiB costs the sender its connection."""
+    observer, kiosk, door = _observer(connect), connect("kiosk/lobby-1"), connect("door/main-gate")
+    assert kiosk.wait_connected() == 0 and door.wait_connected() == 0
+    big = '{"locked": true, "pad": "' + "x" * (70 * 1024) + '"}'
+    info = door.c.publish(f"{ROOT}/door/main-gate/state", big, qos=1)
+    assert info.rc == mqtt.MQTT_ERR_SUCCESS  # paho sends it: the broker is what refuses it
+    assert door.disconnected.wait(10)  # mosquitto: "disconnected due to oversize packet"
+    assert _drain(observer, kiosk) == []

@@ -46,6 +46,7 @@ class Source(Protocol):
     """What the capture thread reads from."""
 
     name: str
+    realtime: bool  # blocks arrive at the pace of speech (latency counts from their arrival)
 
     def open(self) -> None: ...
     def read(self) -> Block | None: ...  # None: end of input
@@ -112,6 +113,7 @@ class FileSource:
     def __init__(self, path: str, paced: bool = True) -> None:
         self.path = path
         self.paced = paced
+        self.realtime = paced
         self.name = f"file {os.path.basename(path)}"
         self._data = b""
         self._pos = 0
@@ -198,6 +200,7 @@ class MicSource:
 
     def __init__(self, device: str | None = None) -> None:
         self.device = device
+        self.realtime = True
         self.name = f"microphone {device or 'default'}"
         self._stream = None
         self._closed = threading.Event()

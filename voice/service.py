@@ -38,6 +38,7 @@ class _Unavailable:
     """A source that fails to open: turns 'voice is not ready' into the session's on_error."""
 
     name = "unavailable"
+    realtime = False
 
     def __init__(self, err: VoiceError) -> None:
         self.err = err

@@ -76,7 +76,8 @@ class ListenSession:
         self.continuous = continuous
         self.outcomes: list[Outcome] = []
         self.error: VoiceError | None = None
-        self.processing_s = 0.0
+        self.processing_s = 0.0      # wall time inside the recognizer
+        self.processing_cpu_s = 0.0  # CPU time of the decoding thread inside the recognizer
         self.audio_s = 0.0
         self._queue: queue.Queue = queue.Queue(QUEUE_BLOCKS)
         self._stop = threading.Event()
@@ -157,7 +158,7 @@ class ListenSession:
         endp = Endpointer(self.config)
         preroll: deque[bytes] = deque(maxlen=PREROLL_BLOCKS)
         last_text = ""
-        idle_since = time.monotonic()
+        idle_since = taken = time.monotonic()
         while not self._cancel.is_set():
             why: End | None = None
             block: Block | None = None
@@ -181,13 +182,14 @@ class ListenSession:
             else:
                 block = item
                 idle_since = time.monotonic()
+                taken = idle_since if not self.source.realtime else block.arrived
                 self.audio_s += block.duration_s
                 started = endp.speech_start_s is not None
                 db = dbfs(block.data, None if started else self.config.gate_dbfs)
                 _call(on_level, level(db))
                 why = endp.feed(block.duration_s, db)
                 if endp.speech_start_s is not None:
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.thread_time()
                     try:
                         if not started:
                             for old in preroll:
@@ -198,6 +200,7 @@ class ListenSession:
                         self._fail(err, endp.audio_s)
                         return
                     self.processing_s += time.perf_counter() - t0
+                    self.processing_cpu_s += time.thread_time() - c0
                     if text and text != last_text and why is None:
                         last_text = text
                         _call(on_partial, text)
@@ -205,19 +208,22 @@ class ListenSession:
                     preroll.append(block.data)
             if why is None:
                 continue
-            t_end = block.arrived if block is not None else time.monotonic()
+            # latency counts from the end-point block's arrival (microphone, paced file) or,
+            # for a file read as fast as possible, from when it was taken off the queue
+            t_end = taken if block is not None else time.monotonic()
             spoke = endp.speech_start_s is not None
             if not spoke and self.continuous and self.outcomes and why is End.END_OF_INPUT:
                 return  # trailing silence after the last utterance of a file
             text = ""
             if spoke:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 try:
                     text = rec.finish()
                 except VoiceError as err:
                     self._fail(err, endp.audio_s)
                     return
                 self.processing_s += time.perf_counter() - t0
+                self.processing_cpu_s += time.thread_time() - c0
             if self._cancel.is_set():
                 return
             latency = time.monotonic() - t_end if spoke else None

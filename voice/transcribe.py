@@ -19,6 +19,7 @@ class Transcript:
     partials: int = 0
     audio_s: float = 0.0
     processing_s: float = 0.0   # time spent inside the recognizer
+    processing_cpu_s: float = 0.0  # CPU time of it (unaffected by other processes)
     wall_s: float = 0.0
 
     @property
@@ -44,6 +45,7 @@ class Transcript:
                            for s in self.segments],
             "audio_s": round(self.audio_s, 3),
             "processing_s": round(self.processing_s, 3),
+            "processing_cpu_s": round(self.processing_cpu_s, 3),
             "wall_s": round(self.wall_s, 3),
             "rtf": round(self.rtf, 4) if self.rtf is not None else None,
             "latency_s": round(max(lat), 4) if lat else None,
@@ -76,4 +78,5 @@ def transcribe_file(model: Model, path: str, *, paced: bool = False,
     out.segments = list(session.outcomes)
     out.audio_s = session.audio_s
     out.processing_s = session.processing_s
+    out.processing_cpu_s = session.processing_cpu_s
     return out

@@ -71,6 +71,7 @@ class _Evidence:
 
     score: float = 0.0
     labels: dict[str, float] = field(default_factory=dict)   # topic label -> weight
+    leading: set[str] = field(default_factory=set)            # labels of dangers and combos: named first
     urgencies: set[str] = field(default_factory=set)
     tags: set[str] = field(default_factory=set)
     danger: bool = False
@@ -84,6 +85,7 @@ class _Evidence:
             self.labels[label] = self.labels.get(label, 0.0) + weight
         self.urgencies |= other.urgencies
         self.tags |= other.tags
+        self.leading |= other.leading
         self.danger |= other.danger
         self.decisive |= other.decisive
         self.longest = max(self.longest, other.longest)
@@ -152,12 +154,15 @@ class IntentParser:
                 e = evidence[m.term.category]
                 e.add(m.term.label, m.weight, m.term.urgency, cats[m.term.category].urgency, m.end - m.start)
                 e.tags.update(m.term.tags)
+                if m.term.danger:
+                    e.leading.add(m.term.label)
                 e.danger |= m.term.danger
                 e.decisive |= m.term.decides
         for combo in self.vocabulary.combos:
             if _fires(combo, text, negated):
                 e = evidence[combo.category]
                 e.add(combo.label, vocab_mod.COMBO_WEIGHT, combo.urgency, cats[combo.category].urgency)
+                e.leading.add(combo.label)
                 e.danger |= combo.urgency == "urgent"
                 e.decisive |= combo.urgency == "urgent"
         for rule in self.vocabulary.relocations:
@@ -182,7 +187,7 @@ class IntentParser:
         urgency = "urgent" if danger else max(e.urgencies or {cat.urgency}, key=URGENCIES.index)
         if asking and urgency == "normal":
             urgency = "low"
-        labels = sorted(e.labels, key=lambda lb: -e.labels[lb])[:2]
+        labels = sorted(e.labels, key=lambda lb: (lb not in e.leading, -e.labels[lb]))[:2]
         summary = f"{cat.name}：{'、'.join(labels)}" + (f"（{place}）" if place else "")
         return Intent(code, urgency, summary, place, sorted(tags | e.tags), round(confidence, 3), tier,
                       [], transcript, cat.name)

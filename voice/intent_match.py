@@ -55,16 +55,16 @@ class TermIndex:
         """The matches that count, and the spans of the text that are negated.
 
         A match after a plain negation (不是漏水) is dropped. A danger word after
-        a hypothetical cue (容易着火, 防止摔倒) stays as a hazard: it still points
-        to its category, at urgency "high" instead of "urgent".
+        a hypothetical cue (容易着火, 防止摔倒) becomes a hazard: it still points
+        to its category, at urgency "high" instead of "urgent"; other words
+        after such a cue count as usual.
         """
         matches = _select(self._candidates(text))
         negated, hazards = self._negated_spans(text, matches)
         kept: list[Match] = []
         for m in matches:
             if any(a <= m.start < b for a, b in hazards):
-                if m.term.danger:
-                    kept.append(replace(m, term=_as_hazard(m.term)))
+                kept.append(replace(m, term=_as_hazard(m.term)) if m.term.danger else m)
             elif not any(a <= m.start < b for a, b in negated):
                 kept.append(m)
         return kept, negated + hazards

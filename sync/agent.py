@@ -67,7 +67,6 @@ class Agent:
         self._next_prune = 0.0
         self._batch_off_until = 0.0
         self._claimed: list[str] = []
-        self._ok_calls = 0
         self._unauthorized = False
         self._token_sig: str | None = None
         self._probe_at = 0.0
@@ -157,7 +156,6 @@ class Agent:
             self._bookkeep(now)
             return False
         if now >= self._not_before:
-            calls = self._ok_calls
             try:
                 worked = self._send_some()
                 worked = self._send_ratings() or worked
@@ -167,8 +165,6 @@ class Agent:
                 if now >= self._next_heartbeat:
                     self._heartbeat()
                     self._next_heartbeat = time.monotonic() + self.settings.central.heartbeat_interval_s
-                if self._ok_calls > calls:
-                    self._succeeded()
             except Unauthorized as err:
                 self._on_unauthorized(err)
                 worked = False
@@ -258,13 +254,13 @@ class Agent:
         """One call; raises Unauthorized, Busy, ServerError for the statuses every endpoint shares."""
         assert self.client is not None
         resp = self.client.request(method, path, body, headers)
-        self._ok_calls += 1
         if resp.status == 401:
             raise Unauthorized(f"{method} {path.split('?')[0]}: HTTP 401")
         if resp.status in (429, 503):
             raise Busy(resp.status, _retry_after(resp.headers.get("retry-after")))
         if resp.status >= 500:
             raise ServerError(resp.status, f"{method} {path.split('?')[0]}: {_error_text(resp)}")
+        self._succeeded()  # any proper answer ends a failure streak
         return resp
 
     def _send_some(self) -> bool:

@@ -27,7 +27,7 @@ def test_every_shipped_unit_and_example_is_explained():
 
 
 @pytest.mark.parametrize("module, subcommand", [("kiosk", "check-config"), ("kiosk", "hash-pin"),
-                                                ("sync", "status"), ("devices", "serial-bridge"),
+                                                ("sync", "status"), ("devices", "serial-bridge"), ("devices", "status"),
                                                 ("voice", "fetch-model"), ("voice", "listen"), ("voice", "say")])
 def test_commands_the_doc_tells_you_to_run_exist(run_cli, module, subcommand):
     """Each subcommand the doc uses exists, with every --option the doc gives it."""

@@ -289,7 +289,7 @@ class BuildingLink:
                 client.disconnect()
             return
         root = topics.root(self.building)
-        client.subscribe([(f"{root}/+/+/availability", 1), (f"{root}/+/+/state", 1),
+        client.subscribe([(f"{root}/+/+/availability", 1), (f"{root}/+/+/state", 0),
                           (f"{root}/+/+/event", 1), (self._reply_topic, 1)])
         if self._announce:
             client.publish(self._topic("availability"), "online", qos=1, retain=True)

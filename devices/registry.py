@@ -41,21 +41,32 @@ class Registry:
         self._devices: dict[tuple[str, str], DeviceInfo] = {}
         self._kiosks: dict[str, KioskInfo] = {}
 
-    def _update(self, kind: str, device_id: str, now: float, **changes: Any) -> DeviceInfo | None:
+    def _update(self, kind: str, device_id: str, now: float, field: str, value: Any,
+                fault: Any = None) -> DeviceInfo | None:
+        # Hot path (every received message): build the new record directly, no dataclasses.replace.
         with self._lock:
-            old = self._devices.get((kind, device_id)) or DeviceInfo(kind, device_id)
-            new = replace(old, last_seen=now, **changes)
+            old = self._devices.get((kind, device_id))
+            if old is None:
+                old = DeviceInfo(kind, device_id)
+            values = {"availability": old.availability, "state": old.state, "last_event": old.last_event,
+                      "fault": old.fault}
+            changed = values[field] != value or (field == "state" and old.fault != fault)
+            values[field] = value
+            if field == "state":
+                values["fault"] = fault
+            new = DeviceInfo(kind, device_id, values["availability"], values["state"], values["last_event"],
+                             now, values["fault"])
             self._devices[(kind, device_id)] = new
-        return new if replace(new, last_seen=old.last_seen) != old else None
+        return new if changed else None
 
     def set_availability(self, kind: str, device_id: str, availability: str, now: float) -> DeviceInfo | None:
-        return self._update(kind, device_id, now, availability=availability)
+        return self._update(kind, device_id, now, "availability", availability)
 
     def set_state(self, kind: str, device_id: str, state: dict[str, Any], now: float) -> DeviceInfo | None:
-        return self._update(kind, device_id, now, state=state, fault=state.get("fault"))
+        return self._update(kind, device_id, now, "state", state, state.get("fault"))
 
     def set_event(self, kind: str, device_id: str, event: dict[str, Any], now: float) -> DeviceInfo | None:
-        return self._update(kind, device_id, now, last_event=event)
+        return self._update(kind, device_id, now, "last_event", event)
 
     def set_kiosk(self, kiosk_id: str, now: float, **changes: Any) -> None:
         with self._lock:

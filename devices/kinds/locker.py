@@ -88,7 +88,9 @@ def check_args(op: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def compartment_names(count: int, per_column: int = 12) -> list[str]:
-    """`A01`..`A12`, `B01`.. : the names a bank of `count` compartments uses."""
+    """`A01`..`A12`, `B01`.. : the names a bank of `count` compartments uses (columns grow past
+    12 compartments when 26 columns are not enough)."""
+    per_column = max(per_column, -(-count // 26))
     return [f"{chr(ord('A') + i // per_column)}{i % per_column + 1:02d}" for i in range(count)]
 
 

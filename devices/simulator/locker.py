@@ -38,15 +38,15 @@ class SimLocker(SimDevice):
                 respond(Reply.failure(cmd_id, "bad_code", "unknown or used code"))
                 return
             self.occupied[name] = False
+            respond(Reply.success(cmd_id, {"compartment": name}))  # answer first, like a fast board
             self._open(name)
-            respond(Reply.success(cmd_id, {"compartment": name}))
         elif op == "open":
             name = args["compartment"]
             if name not in self.occupied:
                 respond(Reply.failure(cmd_id, "not_found", f"no compartment {name}"))
                 return
-            self._open(name)
             respond(Reply.success(cmd_id))
+            self._open(name)
 
     def _open(self, name: str) -> None:
         self.open_doors.add(name)

@@ -1,0 +1,188 @@
+"""Devices benchmarks on loopback with a real mosquitto:
+
+- pick-up round trip kiosk link -> broker -> simulator (own process) -> reply: p50/p99 (target p99 <= 5 ms);
+- registry ingest rate of state messages from outside publishers (target >= 5,000 msg/s);
+- RSS of a link process for 20 doors, 10 locker banks of 48 and 4 health stations (target <= 60 MB).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import percentile, report, rss_mb
+
+REPO = Path(__file__).resolve().parent.parent
+BUILDING = "bench"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _broker(tmp: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit("mosquitto did not start")
+
+
+def _simulate(port: int, *args: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "devices", "simulate", "--broker", f"127.0.0.1:{port}",
+                             "--building", BUILDING, *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("simulate: ready"):
+        raise SystemExit(f"simulator failed: {line!r}")
+    return proc
+
+
+def _link(port: int, state_dir: str):
+    from devices.link import BuildingLink
+    from devices.pickup_guard import PickupGuard
+    from devices.settings import BrokerSettings, DevicesSettings
+
+    settings = DevicesSettings(building_id=BUILDING, kiosk_id="bench", state_dir=state_dir,
+                               broker=BrokerSettings(port=port))
+    link = BuildingLink(settings, guard=PickupGuard(Path(state_dir) / "guard.json", max_wrong=10**9))
+    link.start()
+    if not link.wait_connected(5):
+        raise SystemExit("link did not connect")
+    return link
+
+
+def _wait(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def bench_round_trips(port: int, tmp: str) -> None:
+    n = 400
+    codes = [f"{100000 + i:06d}" for i in range(n)]  # dealt over 48 compartments, each opens once
+    sim = _simulate(port, "--doors", "1", "--lockers", "1", "--compartments", "48", "--health", "0",
+                    "--codes", ",".join(codes), "--door-close-seconds", "0.01")
+    link = _link(port, tmp)
+    try:
+        _wait(lambda: len(link.registry.snapshot()) == 2, 5)
+        for _ in range(50):  # warm-up
+            link.status("door", "door-1").result(5)
+        pickups = []
+        for code in codes:
+            t = time.perf_counter()
+            link.pickup(code).result(5)
+            pickups.append((time.perf_counter() - t) * 1000)
+        report("devices_pickup_rtt_p50", percentile(pickups, 50), "ms")
+        report("devices_pickup_rtt_p99", percentile(pickups, 99), "ms")
+        status = []
+        for _ in range(1000):
+            t = time.perf_counter()
+            link.status("door", "door-1").result(5)
+            status.append((time.perf_counter() - t) * 1000)
+        report("devices_command_rtt_p50", percentile(status, 50), "ms")
+        report("devices_command_rtt_p99", percentile(status, 99), "ms")
+    finally:
+        link.stop()
+        sim.terminate()
+        sim.wait()
+
+
+def bench_ingest(port: int, tmp: str) -> None:
+    """4 outside publishers (mosquitto_pub) stream 10,000 door states each. Reported per second
+    of wall time and per CPU-second of this process (the link's threads): the CPU figure is the
+    one-core capacity, the wall figure depends on how loaded the machine is."""
+    publishers, per = 4, 10_000
+    link = _link(port, tmp)
+    link.add_listener(lambda info: None)  # as the kiosk's UI does
+    lines = Path(tmp) / "states.txt"
+    with lines.open("w") as f:
+        for i in range(per):
+            f.write(json.dumps({"locked": i % 2 == 0, "door_open": False, "fault": None,
+                                "ts": f"2026-01-01T00:{i // 600 % 60:02d}:{i // 10 % 60:02d}.{i % 10}00Z"}) + "\n")
+    try:
+        start_count = link.received
+        t0, c0 = time.perf_counter(), time.process_time()
+        procs = [subprocess.Popen(["mosquitto_pub", "-p", str(port), "-t", f"lobby/v1/{BUILDING}/door/door-{p}/state",
+                                   "-q", "0", "-l"], stdin=lines.open("rb")) for p in range(publishers)]
+        for proc in procs:
+            proc.wait()
+        published = time.perf_counter() - t0
+        total = publishers * per
+        last, still = -1, 0.0
+        while link.received - start_count < total and still < 2.0:  # stop 2 s after the stream dried up
+            time.sleep(0.05)
+            still = still + 0.05 if link.received == last else 0.0
+            last = link.received
+        elapsed, cpu = time.perf_counter() - t0 - still, time.process_time() - c0
+        got = link.received - start_count
+        report("devices_registry_ingest_rate_cpu", got / cpu, "msg/cpu-s")
+        report("devices_registry_ingest_rate_wall", got / elapsed, "msg/s")
+        report("devices_registry_ingest_lag", max(0.0, elapsed - published) * 1000, "ms")
+        report("devices_registry_ingest_received", 100.0 * got / total, "%")
+    finally:
+        link.stop()
+
+
+def bench_rss(port: int) -> None:
+    sim = _simulate(port, "--doors", "20", "--lockers", "10", "--compartments", "48", "--health", "4")
+    try:
+        out = subprocess.run([sys.executable, "-m", "bench.bench_devices", "--rss-child", str(port)], cwd=REPO,
+                             capture_output=True, text=True, timeout=60)
+        print(out.stdout, end="")
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+def rss_child(port: int) -> None:
+    """Only the link, as the kiosk process holds it: import, connect, learn 34 devices."""
+    tmp = tempfile.mkdtemp(prefix="bench-devices-")
+    link = _link(port, tmp)
+    link.add_listener(lambda info: None)
+    if not _wait(lambda: len(link.registry.snapshot()) == 34 and all(d.state for d in link.registry.snapshot()), 20):
+        raise SystemExit("registry incomplete")
+    time.sleep(0.5)
+    report("devices_link_rss", rss_mb(), "MB")
+    link.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--rss-child"]:
+        rss_child(int(sys.argv[2]))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="bench-devices-"))
+    broker, port = _broker(tmp)
+    try:
+        bench_round_trips(port, str(tmp))
+        bench_ingest(port, str(tmp))
+        bench_rss(port)
+    finally:
+        broker.terminate()
+        broker.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    main()

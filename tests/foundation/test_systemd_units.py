@@ -243,3 +243,35 @@ def test_sysusers_file_creates_the_user_the_units_run_as(systemd_analyze, tmp_pa
     assert groups["lobby-kiosk"] == gid
     for unit in _units().values():
         assert _one(unit, "Service", "User") == name
+
+
+def _doc_dropins() -> dict[str, str]:
+    """The `systemctl edit lobby-kiosk` overrides docs/deployment.md gives, as drop-in files."""
+    doc = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```ini\n(.*?)```", doc, re.S) if b.startswith("[Service]")]
+    envs = sorted(set(re.findall(r"Environment=(?:KCFG_GRAPHICS_ROTATION=\d+|SDL_TOUCH_MOUSE_EVENTS=0)", doc)))
+    assert blocks and len(envs) == 2, "the doc's overrides moved; update this test"
+    dropins = {f"doc-{i}.conf": block for i, block in enumerate(blocks)}
+    dropins["doc-env.conf"] = "[Service]\n" + "\n".join(envs) + "\n"
+    return dropins
+
+
+def test_the_docs_overrides_of_the_kiosk_unit_verify(systemd_analyze, tmp_path):
+    """Drop-ins from docs/deployment.md (X instead of KMS/DRM, rotation, touch) load without a complaint."""
+    render("lobby-kiosk.service", tmp_path)
+    render("lobby-sync.service", tmp_path)  # wanted by the kiosk unit
+    dropin_dir = tmp_path / "lobby-kiosk.service.d"
+    dropin_dir.mkdir()
+    for name, text in _doc_dropins().items():
+        (dropin_dir / name).write_text(text, encoding="utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", "lobby-kiosk.service"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_UNIT_PATH": f"{tmp_path}:"})
+    output = result.stdout + result.stderr
+    assert "lobby-kiosk.service.d" not in output and result.returncode == 0, output
+    # ...and the check would see a broken drop-in.
+    (dropin_dir / "broken.conf").write_text("[Service]\nTTYReset=maybe\n")
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", "lobby-kiosk.service"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_UNIT_PATH": f"{tmp_path}:"})
+    assert "broken.conf" in result.stdout + result.stderr

@@ -67,6 +67,8 @@ class Agent:
         self._next_prune = 0.0
         self._batch_off_until = 0.0
         self._claimed: list[str] = []
+        self._urgent_seen = 0.0
+        self._server_said_wait = False
         self._unauthorized = False
         self._token_sig: str | None = None
         self._probe_at = 0.0
@@ -155,6 +157,9 @@ class Agent:
         if self._unauthorized and not self._may_retry_auth(now):
             self._bookkeep(now)
             return False
+        if now < self._not_before and not self._server_said_wait and self._new_urgent():
+            log.info("urgent request queued: trying the central now, despite the backoff")
+            self._not_before = now
         if now >= self._not_before:
             try:
                 worked = self._send_some()
@@ -180,9 +185,20 @@ class Agent:
         self._bookkeep(now)
         return worked
 
+    def _new_urgent(self) -> bool:
+        """True once for each urgent request queued since the last look (it skips the backoff once)."""
+        assert self.outbox is not None
+        newest = self.outbox.newest_urgent()
+        if newest > self._urgent_seen:
+            self._urgent_seen = newest
+            return True
+        return False
+
     def _succeeded(self) -> None:
         if self._failures:
+            assert self.outbox is not None
             log.info("central reachable again after %d failed attempts", self._failures)
+            self.outbox.retry_now()
         self._failures = 0
         self._success_unrecorded = True
         if self._unauthorized:
@@ -205,6 +221,7 @@ class Agent:
         cs = self.settings.central
         self._failures += 1
         delay = self._rng.uniform(0, min(cs.backoff_cap_s, cs.backoff_base_s * 2 ** min(self._failures - 1, 30)))
+        self._server_said_wait = retry_after is not None
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
         self._not_before = time.monotonic() + delay

@@ -354,6 +354,19 @@ class Outbox:
         with self._write() as c:
             return c.execute("UPDATE requests SET delivery='pending' WHERE delivery='sending'").rowcount
 
+    def retry_now(self) -> int:
+        """Make every pending row due at once (the central answers again after an outage)."""
+        with self._write() as c:
+            return c.execute("UPDATE requests SET next_attempt_ts=0 WHERE delivery='pending'"
+                             " AND next_attempt_ts > 0").rowcount
+
+    def newest_urgent(self) -> float:
+        """Creation time of the newest urgent request still to send (0 if none)."""
+        with self._errors("read"):
+            row = self._conn().execute("SELECT max(created_ts) FROM requests WHERE delivery='pending'"
+                                       " AND urgency_rank=0").fetchone()
+        return row[0] or 0.0
+
     def due_count(self, at_least: int) -> int:
         """How many pending rows are due now, counting no further than `at_least`."""
         with self._errors("read"):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -188,5 +190,28 @@ def test_second_agent_on_the_same_state_dir_refuses(tmp_path, central, agent_for
     wait_until(lambda: (tmp_path / "state" / "outbox.sqlite3").exists())
     time.sleep(0.1)
     with pytest.raises(AgentAlreadyRunning):
-        Agent(s).run(__import__("threading").Event())
+        Agent(s).run(threading.Event())
     assert first.alive
+
+
+class LongestJitter(random.Random):
+    """Full jitter that always draws the longest wait (a seam the Agent offers: its rng)."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_a_new_urgent_request_skips_the_backoff_and_takes_the_queue_along(tmp_path, central, agent_for):
+    s = settings_for(tmp_path, central, backoff_base_s=60, backoff_cap_s=120)
+    box = Outbox.open(s)
+    normal = box.enqueue(body()).id
+    central.faults(fail_rate=1.0)
+    agent_for(s, rng=LongestJitter())
+    wait_until(lambda: box.request(normal).attempts == 1 and box.request(normal).last_error, what="a failure")
+    assert box.health().next_attempt_in_s > 30
+    central.faults()
+    urgent = box.enqueue(body(category="safety", urgency="urgent", summary="楼道有煤气味")).id
+    wait_until(lambda: box.request(urgent).delivery == "delivered", timeout=20, what="the urgent request")
+    # the central answered again, so the waiting queue goes too, without sitting out its backoff
+    wait_until(lambda: box.request(normal).delivery == "delivered", timeout=20, what="the rest of the queue")
+    box.close()

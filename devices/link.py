@@ -403,9 +403,10 @@ class BuildingLink:
     def _publish_discovery(self, info: DeviceInfo) -> None:
         client = self._client
         key = (info.kind, info.id)
-        if client is None or key in self._ha_sent or not self.connected:
-            return
-        self._ha_sent.add(key)
+        with self._lock:
+            if client is None or key in self._ha_sent or not self.connected:
+                return
+            self._ha_sent.add(key)
         for topic, payload in ha_discovery.messages(self.building, info.kind, info.id):
             client.publish(topic, payload, qos=1, retain=True)
 

@@ -18,7 +18,7 @@ from voice.vocabulary import Negation, Term
 # A keyword heard only by its sound counts this much of one read by characters.
 PINYIN_FACTOR = 0.7
 # A danger word talked about as a risk (容易着火) counts this much, as a hazard.
-HAZARD_FACTOR = 0.5
+HAZARD_FACTOR = 0.75
 
 
 @dataclass(frozen=True)

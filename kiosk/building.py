@@ -64,6 +64,7 @@ class BuildingPlan:
     ui_diagonal_in: float = 10.75  # same pixel density as a 21.5-inch 1080x1920 panel
     fullscreen: bool = False
     verbose: bool = False
+    seed: int = 7
     extra_simulate_args: tuple[str, ...] = ()
 
     @property
@@ -120,12 +121,15 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def log_tail(self, lines: int = 15) -> str:
+    def log_text(self) -> str:
+        """Everything the process has written so far."""
         try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def check(self) -> None:
         """Raise BuildingError if the process has exited."""
@@ -369,8 +373,7 @@ class SimulatedBuilding:
         }
 
     def _python(self, *args: str) -> list[str]:
-        argv = [sys.executable, "-m", *args]
-        return argv
+        return [sys.executable, "-m", *args, *(["-v"] if self.plan.verbose else [])]
 
     def _spawn(self, name: str, argv: list[str]) -> ManagedProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -395,7 +398,7 @@ class SimulatedBuilding:
         conf = self.run_dir / "mosquitto.conf"
         conf.write_text(
             f"listener {self.broker_port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "set_tcp_nodelay true\nlog_dest stdout\nlog_type error\nlog_type warning\n"
+            "set_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n"
             "log_type notice\nlog_type information\n",
             encoding="utf-8",
         )
@@ -407,29 +410,23 @@ class SimulatedBuilding:
         argv = self._python(
             "devices", "simulate", "--broker", self.broker_address, "--building", p.building_id,
             "--doors", str(p.doors), "--lockers", str(p.lockers),
-            "--compartments", str(p.compartments), "--health", str(p.health),
+            "--compartments", str(p.compartments), "--health", str(p.health), "--seed", str(p.seed),
         )
         if p.pickup_codes:
             argv += ["--codes", ",".join(p.pickup_codes)]
         argv += list(p.extra_simulate_args)
         proc = self._spawn("devices", argv)
-        watcher = _AvailabilityWatcher(self.broker_port, p.building_id)
-        watcher.start()
-        try:
-            self._wait(proc, f"showing {p.device_count} devices online",
-                       lambda: watcher.online_count() >= p.device_count)
-        finally:
-            watcher.stop()
+        self._wait(proc, f"ready with {p.device_count} devices online", lambda: "simulate: ready" in proc.log_text())
 
     def _start_central(self) -> None:
         argv = self._python(
-            "sync", "central", "--port", str(self.central_port),
+            "sync", "central", "--config", str(self.config_path), "--port", str(self.central_port),
             "--db", str(self.run_dir / "central.sqlite3"),
             "--token-file", str(self.run_dir / "central.token"),
             "--staff-token-file", str(self.run_dir / "staff.token"),
         )
         proc = self._spawn("central", argv)
-        self._wait(proc, "answering HTTP", self._central_answers)
+        self._wait(proc, "listening", lambda: "central: listening on" in proc.log_text() and self._central_answers())
 
     def _central_answers(self) -> bool:
         try:
@@ -446,40 +443,3 @@ class SimulatedBuilding:
         settle = time.monotonic() + 1.0
         self._wait(proc, "running", lambda: time.monotonic() >= settle)
 
-
-class _AvailabilityWatcher:
-    """Counts devices whose retained availability on the broker is `online` (readiness check only)."""
-
-    def __init__(self, port: int, building_id: str) -> None:
-        import paho.mqtt.client as mqtt  # noqa: PLC0415 - only needed while starting
-
-        self._online: set[str] = set()
-        self._lock = threading.Lock()
-        self._topic = f"lobby/v1/{building_id}/+/+/availability"
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"building-ready-{secrets.token_hex(4)}")
-        self._client.on_connect = lambda c, *_: c.subscribe(self._topic, qos=1)
-        self._client.on_message = self._on_message
-        self._port = port
-
-    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
-        parts = msg.topic.split("/")
-        if len(parts) != 6 or parts[3] == "kiosk":
-            return
-        key = f"{parts[3]}/{parts[4]}"
-        with self._lock:
-            if msg.payload == b"online":
-                self._online.add(key)
-            else:
-                self._online.discard(key)
-
-    def online_count(self) -> int:
-        with self._lock:
-            return len(self._online)
-
-    def start(self) -> None:
-        self._client.connect("127.0.0.1", self._port, keepalive=10)
-        self._client.loop_start()
-
-    def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()

@@ -10,7 +10,6 @@ only if every step succeeded. Ctrl-C (or SIGTERM) stops everything it started.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -107,20 +106,18 @@ def _print_building(building: object) -> None:
 
 
 def _run_tour(cfg: object, building: object, values: object, out: Path) -> int:
-    from kiosk.app import KioskApp  # noqa: PLC0415
+    from kiosk.app import KioskApp, configure_window  # noqa: PLC0415
     from kiosk.tour import Tour  # noqa: PLC0415
     from kiosk.tour_steps import demo_steps  # noqa: PLC0415
 
+    configure_window(cfg, fullscreen=False)
     app = KioskApp(cfg)
     context = {"staff_page": building.staff_page_url, "central": building.central_url,
-               "voice_model": building.voice_model, "spoken_wav": str(building.spoken_wav or "")}
-    tour = Tour(app, demo_steps(), out, context=context)
-    tour.building = building
-    tour.values = values
+               "voice_model": building.voice_model}
+    tour = Tour(app, demo_steps(building, values), out, context=context)
     tour.start()
     app.run()
-    summary = tour.summary() if tour.finished else json.loads((out / "summary.json").read_text())
-    _print_summary(summary, out, building)
+    _print_summary(tour.summary(), out, building)
     return 0 if tour.ok else 1
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -41,7 +42,7 @@ class TourValues:
     """The resident's data the tour enters: distinctive, so a log scan for them means something."""
 
     spoken_text: str = "我家厨房的灯坏了"
-    room: str = "9-4-2718"
+    room: str = "942718"  # the room keypad takes up to six digits
     phone: str = "13957246813"
     pickup_code: str = "739214"
     technician_pin: str = "4817"
@@ -91,12 +92,12 @@ def is_shown(widget: Any) -> bool:
     if getattr(widget, "opacity", 1) == 0:
         return False
     w = widget
-    while w is not None:
+    for _ in range(200):  # up to the window, whose parent is itself
         parent = w.parent
         if parent is None:
-            return hasattr(w, "screenshot") or w.__class__.__name__.startswith("Window")
-        if parent is w:
             return False
+        if parent is w:
+            return True
         w = parent
     return False
 
@@ -157,6 +158,11 @@ class Tour:
 
         return Window
 
+    @property
+    def services(self) -> Any:
+        """The app's service layer."""
+        return self.app.services
+
     def record(self, **produced: Any) -> None:
         """Note what the current step produced (ticket, compartment, reading, ...)."""
         assert self._current is not None
@@ -171,14 +177,12 @@ class Tour:
         found = find_text(self.window, text, exact)
         return found[-1] if found else None
 
-    def find_id(self, widget_id: str, root: Any | None = None) -> Any | None:
-        """A widget by kv id in the current screen (or under root), or None."""
-        roots = [root] if root is not None else [self.current_screen()]
-        for r in roots:
-            for w in walk(r):
-                ids = getattr(w, "ids", {})
-                if widget_id in ids:
-                    return ids[widget_id]
+    def find_id(self, widget_id: str) -> Any | None:
+        """A shown widget by kv id anywhere on the window (the current screen and any popup), or None."""
+        for w in walk(self.window):
+            target = getattr(w, "ids", {}).get(widget_id)
+            if target is not None and is_shown(target):
+                return target
         return None
 
     def current_screen(self) -> Any:
@@ -200,6 +204,7 @@ class Tour:
         """Press and release at the centre of a widget, like a finger; then let two frames pass."""
         from kivy.tests.common import UnitTestTouch  # noqa: PLC0415
 
+        yield 0.15  # a widget that just appeared is laid out on the next frames
         target = tappable(widget)
         x, y = target.to_window(*target.center)
         touch = UnitTestTouch(x, y)
@@ -214,10 +219,30 @@ class Tour:
         yield from self.wait_for(lambda: self.find(text, exact) is not None, f"a button showing {text!r}", timeout)
         yield from self.tap(self.find(text, exact))
 
+    def tap_id(self, widget_id: str, timeout: float | None = None, optional: bool = False) -> StepGen:
+        """Wait for the shown widget with this kv id and tap it (if `optional`, skip it when absent)."""
+        if optional and self.find_id(widget_id) is None:
+            return
+        yield from self.wait_for(lambda: self.find_id(widget_id) is not None, f"the {widget_id!r} button", timeout)
+        yield from self.tap(self.find_id(widget_id))
+
+    def keypad(self) -> Any | None:
+        """The keypad shown now (the last one found on the window), or None."""
+        pads = [w for w in walk(self.window) if type(w).__name__ == "Keypad" and is_shown(w)]
+        return pads[-1] if pads else None
+
     def tap_digits(self, digits: str) -> StepGen:
-        """Tap each digit key of the keypad on the current screen."""
+        """Tap each digit on the keypad shown now, and check the keypad took them."""
+        yield from self.wait_for(lambda: self.keypad() is not None, "a keypad")
+        pad = self.keypad()
+        before = getattr(pad, "value", "")
         for d in digits:
-            yield from self.tap_text(d, exact=True)
+            key = next((w for w in pad.children if widget_text(w) == d), None)
+            if key is None:
+                raise StepFailed(f"the keypad has no key {d!r}")
+            yield from self.tap(key)
+        if hasattr(pad, "value") and pad.value != (before + digits)[: int(getattr(pad, "max_length", 99))]:
+            raise StepFailed("the keypad did not take every digit tapped")
 
     def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float | None = None) -> StepGen:
         """Yield frames until predicate() is truthy; StepFailed naming `what` after the timeout."""
@@ -228,6 +253,22 @@ class Tour:
             if time.monotonic() > deadline:
                 raise StepFailed(f"timed out waiting for {what} (screen {self.current_name()!r})")
             yield 0.05
+
+    def background(self, fn: Callable[[], Any], what: str, timeout: float | None = None) -> StepGen:
+        """Run fn on a helper thread (never block the UI thread) and wait for it; returns its value."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["value"] = fn()
+            except Exception as err:  # noqa: BLE001 - handed back to the step as StepFailed
+                box["error"] = err
+
+        threading.Thread(target=work, name="tour-background", daemon=True).start()
+        yield from self.wait_for(lambda: box, what, timeout)
+        if "error" in box:
+            raise StepFailed(f"{what}: {box['error']}")
+        return box["value"]
 
     def wait_screen(self, name: str, timeout: float | None = None) -> StepGen:
         """Wait until the app shows the named screen."""

@@ -81,7 +81,7 @@ class Icon(Widget):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self._trigger = Clock.create_trigger(self._redraw, -1)
+        self._trigger = Clock.create_trigger(self._redraw, 0)
         self.bind(pos=self._trigger, size=self._trigger, kind=self._trigger, color=self._trigger,
                   max_size=self._trigger)
         self._trigger()
@@ -144,8 +144,7 @@ class NavBar(Painted, BoxLayout):
     show_switches = BooleanProperty(False)
     screen = ObjectProperty(None, allownone=True)
 
-    def __init__(self, **kw) -> None:
-        super().__init__(**kw)
+    def on_kv_post(self, _base_widget) -> None:
         self._layout()
 
     def on_show_back(self, *_args) -> None:

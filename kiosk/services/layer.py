@@ -15,6 +15,7 @@ from kiosk.services import requests as requests_mod
 from kiosk.services import voice as voice_mod
 from kiosk.services.pool import Pool, post
 from kiosk.services.summary import write_summary
+from sync.settings import devices_summary_path
 
 log = logging.getLogger(__name__)
 STATE_INTERVAL_S = 10.0
@@ -161,7 +162,7 @@ class Services:
         except Exception as err:  # broker down: the link reconnects by itself
             log.debug("kiosk state not published: %s", err)
         try:
-            write_summary(self.cfg.state_dir, self.devices.snapshot(), voice_ready=voice_ready,
+            write_summary(devices_summary_path(self.cfg.sync), self.devices.snapshot(), voice_ready=voice_ready,
                           broker_connected=self.devices.connected, version=self.version)
             self.summary_error = None
         except OSError as err:

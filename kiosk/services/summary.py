@@ -1,7 +1,8 @@
 """The device summary the kiosk writes for the sync agent's heartbeat (docs/kiosk.md).
 
-The agent may not import devices/, so the kiosk writes what it knows to
-`<state_dir>/kiosk-status.json` (atomically: temp file + rename):
+The agent may not import devices/, so the kiosk writes what it knows to the
+file `sync.settings.devices_summary_path()` names (`<state_dir>/devices-summary.json`),
+atomically (temp file + rename); the agent sends its `devices` with each heartbeat:
 {"version", "ts", "voice_ready", "broker_connected",
  "devices": [{"kind", "id", "availability", "fault", "last_seen"}]}
 """
@@ -15,8 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-FILE_NAME = "kiosk-status.json"
-
 
 def device_rows(devices: list[Any]) -> list[dict[str, Any]]:
     """The heartbeat's device entries (no personal data: kinds, ids, availability, fault)."""
@@ -27,10 +26,11 @@ def device_rows(devices: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def write_summary(state_dir: str | os.PathLike[str], devices: list[Any], *, voice_ready: bool,
+def write_summary(path: str | os.PathLike[str], devices: list[Any], *, voice_ready: bool,
                   broker_connected: bool, version: str, now: float | None = None) -> Path:
-    """Write the summary atomically; returns its path. OSError if the directory is unwritable."""
-    folder = Path(state_dir)
+    """Write the summary atomically to `path`; returns it. OSError if the folder is unwritable."""
+    target = Path(path)
+    folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     doc = {
         "version": version,
@@ -39,20 +39,20 @@ def write_summary(state_dir: str | os.PathLike[str], devices: list[Any], *, voic
         "broker_connected": broker_connected,
         "devices": device_rows(devices),
     }
-    fd, tmp = tempfile.mkstemp(prefix=".kiosk-status-", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".devices-summary-", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False)
-        os.replace(tmp, folder / FILE_NAME)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return folder / FILE_NAME
+    return target
 
 
-def read_summary(state_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+def read_summary(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The last summary written, or None when missing or unreadable."""
     try:
-        return json.loads((Path(state_dir) / FILE_NAME).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None

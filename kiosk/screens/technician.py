@@ -1,0 +1,352 @@
+"""Technician: PIN keypad, then every device with availability in colour and words, test
+actions, the outbox, voice and system status. Leaves (and forgets the PIN) on exit or idle."""
+
+from __future__ import annotations
+
+import math
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+
+from kiosk.pin_gate import PinGate
+from kiosk.screens.base import KioskScreen
+from kiosk.services import failure_key
+from kiosk.widgets import Card
+
+PAGE_SIZE = 4
+REFRESH_S = 2.0
+STATUS_BY_AVAILABILITY = {"online": "ok", "offline": "danger", "unknown": "warn"}
+
+
+class DeviceRow(Card):
+    """One device: name, availability badge, last seen, fault, a test button."""
+
+    heading = StringProperty("")
+    status = StringProperty("warn")
+    status_text = StringProperty("")
+    detail = StringProperty("")
+    action_text = StringProperty("")
+    action = ObjectProperty(None, allownone=True)
+
+    def run_action(self) -> None:
+        if self.action is not None:
+            self.action()
+
+
+class TechnicianScreen(KioskScreen):
+    """Technicians only: entered from Home's corner button with the PIN."""
+
+    name = "technician"
+    title_key = "technician.title"
+    unlocked = BooleanProperty(False)
+    tab = StringProperty("devices")
+    pin_message = StringProperty("")
+    busy = BooleanProperty(False)
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+    result_text = StringProperty("")
+    outbox_text = StringProperty("")
+    voice_text = StringProperty("")
+    system_text = StringProperty("")
+    empty_text = StringProperty("")
+
+    def __init__(self, **kw: Any) -> None:
+        self._demo_devices: list[Any] | None = None
+        self._demo_health: Any = None
+        self._refresh_ev = None
+        self._health: Any = None
+        self._health_error = ""
+        self._lock_shown = False
+        super().__init__(**kw)
+        self.gate = PinGate(self.app.cfg.technician_pin_hash, self.app.cfg.state_dir)
+        self._show()
+
+    # -- PIN -----------------------------------------------------------------------------
+    def _show(self) -> None:
+        """Attach the PIN page or the dashboard (only one is in the widget tree)."""
+        box = self.ids.body
+        box.clear_widgets()
+        if self.unlocked:
+            self.set_instructions("technician.dashboard")
+            box.add_widget(self.ids.dashboard)
+            pages = self.ids.pages
+            pages.clear_widgets()
+            pages.add_widget(self.ids.devices_page if self.tab == "devices" else self.ids.status_page)
+        else:
+            self.set_instructions("technician.enter_pin")
+            box.add_widget(self.ids.pin_page)
+            if not self.app.cfg.technician_pin_hash:
+                self.pin_message = self.t("technician.no_pin")
+            else:
+                self._show_lock()
+
+    def _show_lock(self) -> bool:
+        remaining = self.gate.remaining_s()
+        if remaining > 0:
+            self.pin_message = self.t("technician.locked", minutes=max(1, math.ceil(remaining / 60)))
+            self._lock_shown = True
+            return True
+        return False
+
+    def submit_pin(self) -> None:
+        pin = self.ids.keypad.value
+        if self.busy:
+            return
+        if not self.app.cfg.technician_pin_hash:
+            self.pin_message = self.t("technician.no_pin")
+            return
+        if self._show_lock():
+            self.ids.keypad.clear()
+            return
+        if len(pin) < 4:
+            self.pin_message = self.t("technician.pin_too_short")
+            return
+        self.busy = True
+        self.pin_message = self.t("technician.checking")
+        self.ids.keypad.clear()
+        self.services.run(self.gate.check, pin, on_done=self._pin_checked, on_error=self._pin_failed)
+
+    def _pin_checked(self, result: Any) -> None:
+        self.busy = False
+        if result.outcome == "ok":
+            self.pin_message = ""
+            self.unlocked = True
+            self.tab = "devices"
+            self._show()
+            self.refresh()
+        elif result.outcome == "wrong":
+            self.pin_message = self.t("technician.wrong_pin", attempts=result.attempts_left)
+        elif result.outcome == "locked":
+            self._lock_shown = True
+            self.pin_message = self.t("technician.locked", minutes=max(1, math.ceil(result.remaining_s / 60)))
+        else:
+            self.pin_message = self.t("technician.no_pin")
+
+    def _pin_failed(self, err: BaseException) -> None:
+        self.busy = False
+        self.pin_message = self.t(failure_key(err))
+
+    # -- dashboard -------------------------------------------------------------------------
+    def show_tab(self, tab: str) -> None:
+        self.tab = tab
+        self._show()
+        self.refresh()
+
+    def exit(self) -> None:
+        self.go_home()
+
+    def on_enter(self, *_args) -> None:
+        if self._refresh_ev is None:
+            self._refresh_ev = Clock.schedule_interval(lambda _dt: self.refresh(), REFRESH_S)
+        self.services.devices.add_listener(self._device_changed)
+        self.refresh()
+
+    def on_leave(self, *_args) -> None:
+        if self._refresh_ev is not None:
+            self._refresh_ev.cancel()
+            self._refresh_ev = None
+        self.services.devices.remove_listener(self._device_changed)
+
+    def _device_changed(self, _info: Any) -> None:
+        if self.unlocked and self.tab == "devices":
+            self._fill_devices()
+
+    def refresh(self) -> None:
+        if not self.unlocked:
+            if self.app.cfg.technician_pin_hash and not self.busy and not self._show_lock() and self._lock_shown:
+                self.pin_message = ""  # the lock-out is over
+                self._lock_shown = False
+            return
+        if self.tab == "devices":
+            self._fill_devices()
+        else:
+            if self._demo_health is None:
+                self.services.requests.health(on_done=self._got_health, on_error=self._health_failed)
+            self._fill_status()
+
+    def _got_health(self, health: Any) -> None:
+        self._health, self._health_error = health, ""
+        self._fill_status()
+
+    def _health_failed(self, err: BaseException) -> None:
+        self._health = None
+        self._health_error = getattr(err, "detail", "") or str(err) or type(err).__name__
+        self._fill_status()
+
+    def devices(self) -> list[Any]:
+        if self._demo_devices is not None:
+            return self._demo_devices
+        return sorted(self.services.devices.snapshot(), key=lambda d: (d.kind, d.id))
+
+    def _fill_devices(self) -> None:
+        devices = self.devices()
+        self.pages = max(1, math.ceil(len(devices) / PAGE_SIZE))
+        self.page = min(self.page, self.pages - 1)
+        box = self.ids.device_list
+        box.clear_widgets()
+        connected = self.services.devices.connected or self._demo_devices is not None
+        broker = self.t("technician.broker_connected" if connected else "technician.broker_disconnected")
+        self.empty_text = "" if devices else self.t("technician.no_devices", broker=broker)
+        for info in devices[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]:
+            box.add_widget(self._row(info))
+
+    def _row(self, info: Any) -> DeviceRow:
+        kind_name = self.t(f"technician.kind_{info.kind}") if info.kind in ("door", "locker", "health") else info.kind
+        avail = info.availability if info.availability in STATUS_BY_AVAILABILITY else "unknown"
+        fault = self.t("technician.fault", fault=info.fault) if info.fault else self.t("technician.no_fault")
+        row = DeviceRow(
+            heading=f"{kind_name} {info.id}",
+            status=STATUS_BY_AVAILABILITY[avail],
+            status_text=self.t(f"common.{avail}"),
+            detail=f"{self.t('technician.last_seen', when=self._ago(info.last_seen))}\n{fault}",
+        )
+        label = f"{kind_name} {info.id}"
+        if info.kind == "door":
+            row.action_text = self.t("technician.test_unlock")
+            row.action = lambda: self._test(label, lambda ok, bad: self.services.devices.unlock(
+                info.id, ok, bad, seconds=3, force=True))
+        elif info.kind == "locker":
+            compartment = _first_compartment(info)
+            row.action_text = self.t("technician.test_open", compartment=compartment)
+            row.action = lambda: self._test(label, lambda ok, bad: self.services.devices.open_compartment(
+                info.id, compartment, ok, bad, force=True))
+        elif info.kind == "health":
+            row.action_text = self.t("technician.test_measure")
+            row.action = lambda: self._test(label, lambda ok, bad: self._measure(info.id, ok, bad))
+        return row
+
+    def _measure(self, device_id: str, on_done: Any, on_error: Any) -> None:
+        link = self.services.devices.link
+        if link is None:
+            self.services.devices.measure(on_done, on_error)
+            return
+        from kiosk.services.pool import follow  # noqa: PLC0415
+
+        try:
+            follow(link.health(device_id).measure(force=True), on_done, on_error, what="measure")
+        except Exception as err:  # raised at once by the link (bad id): shown as a failure
+            on_error(err)
+
+    def _test(self, label: str, start: Any) -> None:
+        self.result_text = self.t("technician.testing", device=label)
+
+        def done(result: Any) -> None:
+            if hasattr(result, "systolic"):
+                self.result_text = self.t("technician.test_reading", device=label, systolic=result.systolic,
+                                          diastolic=result.diastolic, pulse=result.pulse)
+            else:
+                self.result_text = self.t("technician.test_ok", device=label)
+
+        def failed(err: BaseException) -> None:
+            reason = getattr(err, "code", None) or type(err).__name__
+            self.result_text = self.t("technician.test_failed", device=label, reason=reason)
+
+        start(done, failed)
+
+    def turn_page(self, step: int) -> None:
+        self.page = max(0, min(self.pages - 1, self.page + step))
+        self._fill_devices()
+
+    def _fill_status(self) -> None:
+        t = self.t
+        h = self._demo_health or self._health
+        if h is None:
+            reason = self._health_error or self.services.requests.reason or "…"
+            self.outbox_text = t("technician.outbox_unavailable", reason=reason)
+        else:
+            lines = [
+                t("technician.depth", n=h.depth),
+                t("technician.oldest", when=self._duration(h.oldest_pending_s) if h.oldest_pending_s else t("technician.none")),
+                t("technician.last_success", when=self._ago(h.last_success)),
+                t("technician.last_error", error=h.last_error or t("technician.none")),
+                t("technician.rejected", n=h.rejected),
+                t("technician.alarm", alarm=h.alarm or t("technician.none")),
+                t("technician.capacity", warning=h.capacity_warning or t("technician.none")),
+            ]
+            if getattr(h, "agent_seen", None) is not None:
+                lines.append(t("technician.agent_seen", when=self._ago(h.agent_seen)))
+            self.outbox_text = "\n".join(lines)
+        vs = self.services.voice.status() if self._demo_health is None else SimpleNamespace(
+            state="ready", reason=None, model="vosk-model-small-cn-0.22", microphone="USB Audio (hw:1,0)")
+        state = t(f"technician.voice_{vs.state}") if vs.state in ("ready", "loading", "unavailable") else vs.state
+        lines = [t("technician.voice_state", state=state)]
+        if vs.reason and vs.state != "ready":
+            lines.append(t("technician.voice_reason", reason=vs.reason))
+        lines.append(t("technician.voice_model", model=vs.model or t("technician.none")))
+        lines.append(t("technician.voice_mic", mic=vs.microphone or t("technician.none")))
+        self.voice_text = "\n".join(lines)
+        services = self.services
+        free = services.free_disk_mb()
+        connected = services.devices.connected or self._demo_health is not None
+        self.system_text = "\n".join([
+            t("technician.version", version=services.version),
+            t("technician.uptime", when=self._duration(services.uptime_s())),
+            t("technician.disk", mb=f"{free:,.0f}" if free is not None else "?"),
+            t("technician.broker", state=t("technician.broker_connected" if connected else "technician.broker_disconnected")),
+        ])
+
+    def _ago(self, ts: float | None) -> str:
+        if not ts:
+            return self.t("technician.never")
+        s = max(0, int(time.time() - ts))
+        if s < 120:
+            return self.t("technician.ago_s", n=s)
+        if s < 7200:
+            return self.t("technician.ago_min", n=s // 60)
+        return self.t("technician.ago_h", n=s // 3600)
+
+    def _duration(self, seconds: float) -> str:
+        s = int(seconds)
+        if s < 120:
+            return self.t("technician.duration_s", n=s)
+        if s < 7200:
+            return self.t("technician.duration_min", n=s // 60)
+        return self.t("technician.duration_h", n=s // 3600)
+
+    # -- hooks -------------------------------------------------------------------------------
+    def on_language(self) -> None:
+        self._show()
+        if self.unlocked:
+            self.refresh()
+
+    def reset(self) -> None:
+        """Log out and forget the typed PIN and test results."""
+        self.ids.keypad.clear()
+        self.unlocked = False
+        self.busy = False
+        self.tab = "devices"
+        self.page = 0
+        self.result_text = ""
+        self.pin_message = ""
+        self._demo_devices = None
+        self._demo_health = None
+        self._show()
+
+    def show_demo_state(self) -> None:
+        now = time.time()
+        self._demo_devices = [
+            SimpleNamespace(kind="door", id="door-main", availability="online", last_seen=now - 3, fault=None,
+                            state={"locked": True}),
+            SimpleNamespace(kind="locker", id="locker-1", availability="online", last_seen=now - 8, fault=None,
+                            state={"compartments": {"A01": {}, "A12": {}}}),
+            SimpleNamespace(kind="health", id="bp-1", availability="offline", last_seen=now - 1260,
+                            fault="cuff_disconnected", state=None),
+        ]
+        self._demo_health = SimpleNamespace(depth=2, oldest_pending_s=95.0, last_success=now - 40,
+                                            last_error="central unreachable: connection refused", rejected=0,
+                                            alarm=None, capacity_warning=None, agent_seen=now - 5)
+        self.unlocked = True
+        self.tab = "devices"
+        self._show()
+        self._fill_devices()
+        self.result_text = self.t("technician.test_ok", device=f"{self.t('technician.kind_door')} door-main")
+
+
+def _first_compartment(info: Any) -> str:
+    comps = (info.state or {}).get("compartments") if isinstance(info.state, dict) else None
+    if isinstance(comps, dict) and comps:
+        return sorted(comps)[0]
+    return "A01"

@@ -76,6 +76,12 @@ class BuildingLink:
         self._protocol = MQTTv5
         self._fallback = False
         self._threads: list[threading.Thread] = []
+        # MQTT 5 response-topic on every command, built once (paho's Properties are slow to build);
+        # the JSON `reply_to` and `id` are what counts (contract), so no correlation-data.
+        self._cmd_properties = Properties(PacketTypes.PUBLISH)
+        self._cmd_properties.ResponseTopic = self._reply_topic
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []  # heap, guarded by _lock
+        self._seq = itertools.count()
         self._kiosk_state = KioskState(version="")
         self._drops = ThrottledLog(log)
         self._ha_sent: set[tuple[str, str]] = set()
@@ -162,14 +168,9 @@ class BuildingLink:
         cmd = Command.new(op, args, self._reply_topic, timeout_s)
         with self._lock:
             self._pending[cmd.id] = _Pending(fut, kind, device_id, op, timeout_s)
-        self._queue.put(("at", time.monotonic() + timeout_s, lambda: self._expire(cmd.id)))
-        props = None
-        if self._protocol == MQTTv5:
-            props = Properties(PacketTypes.PUBLISH)
-            props.ResponseTopic = self._reply_topic
-            props.CorrelationData = cmd.id.encode()
+        self._schedule(timeout_s, lambda: self._expire(cmd.id))
         client.publish(topics.device(self.building, kind, device_id, "cmd"), cmd.to_payload(), qos=1,
-                       properties=props)
+                       properties=self._cmd_properties if self._protocol == MQTTv5 else None)
         return fut
 
     def status(self, kind: str, device_id: str, *, force: bool = False) -> Future[dict[str, Any]]:
@@ -226,8 +227,7 @@ class BuildingLink:
                 _fail(result, err)
 
         self.command(kinds.health.KIND, device_id, "measure", force=force).add_done_callback(sent)
-        self._queue.put(("at", time.monotonic() + self._measure_timeout_s, lambda: self._measure_expired(
-            device_id, result)))
+        self._schedule(self._measure_timeout_s, lambda: self._measure_expired(device_id, result))
         return result
 
     def publish_kiosk_state(self, *, voice_ready: bool | None = None, outbox_depth: int | None = None,
@@ -366,11 +366,19 @@ class BuildingLink:
 
     # ---- internals: worker thread ----------------------------------------------------------------
 
+    def _schedule(self, delay_s: float, fn: Callable[[], None]) -> None:
+        """Run `fn` on the worker thread after `delay_s`. The worker is only woken when the new
+        deadline is the earliest (rare: deadlines mostly grow), which keeps commands cheap."""
+        with self._lock:
+            heapq.heappush(self._timers, (time.monotonic() + delay_s, next(self._seq), fn))
+            earliest = self._timers[0][2] is fn
+        if earliest:
+            self._queue.put(("wake",))
+
     def _work(self) -> None:
-        timers: list[tuple[float, int, Callable[[], None]]] = []
-        seq = itertools.count()
         while True:
-            wait = max(0.0, timers[0][0] - time.monotonic()) if timers else None
+            with self._lock:
+                wait = max(0.0, self._timers[0][0] - time.monotonic()) if self._timers else None
             try:
                 item = self._queue.get(timeout=wait)
             except queue.Empty:
@@ -378,15 +386,17 @@ class BuildingLink:
             if item is _STOP:
                 return
             if item is not None:
-                if item[0] == "at":
-                    heapq.heappush(timers, (item[1], next(seq), item[2]))
-                elif item[0] == "notify":
+                if item[0] == "notify":
                     self._notify(item[1])
-                else:
+                elif item[0] == "call":
                     item[1]()
             now = time.monotonic()
-            while timers and timers[0][0] <= now:
-                heapq.heappop(timers)[2]()
+            due = []
+            with self._lock:
+                while self._timers and self._timers[0][0] <= now:
+                    due.append(heapq.heappop(self._timers)[2])
+            for fn in due:
+                fn()
 
     def _notify(self, info: DeviceInfo) -> None:
         if self.settings.broker.home_assistant_discovery:

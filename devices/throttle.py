@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 
 class ThrottledLog:
     """Log at most `burst` lines per `period_s` per key; count what was suppressed and say so later."""
 
-    def __init__(self, logger: logging.Logger, period_s: float = 10.0, burst: int = 5) -> None:
+    def __init__(self, logger: logging.Logger, period_s: float = 10.0, burst: int = 5,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._logger = logger
+        self._clock = clock
         self._period = period_s
         self._burst = burst
         self._lock = threading.Lock()
@@ -20,7 +23,7 @@ class ThrottledLog:
 
     def warning(self, key: str, msg: str, *args: object) -> None:
         """One warning line for a dropped message, unless this key is over its budget."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             self.dropped += 1
             start, logged, suppressed = self._windows.get(key, (now, 0, 0))

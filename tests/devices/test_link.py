@@ -202,3 +202,18 @@ def test_sigkilled_simulator_goes_offline_within_one_and_a_half_keepalives(sim_p
     assert wait_until(lambda: online(link, "door-1"))
     proc.kill()
     assert wait_until(lambda: _info(link, "door-1").availability == "offline", timeout=1.5 * keepalive)
+
+
+def test_a_failing_listener_does_not_stop_notifications(make_sim, make_link):
+    sim = make_sim(doors=1, lockers=0, health=0)
+    link = make_link()
+    seen = []
+
+    def broken(info):
+        raise RuntimeError("a bug in the UI")
+
+    link.add_listener(broken)
+    link.add_listener(lambda info: seen.append(info.fault))
+    assert wait_until(lambda: online(link, "door-1"))
+    sim.set_fault("door-1", "jam")
+    assert wait_until(lambda: "jammed" in seen)

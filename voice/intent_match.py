@@ -19,6 +19,9 @@ from voice.vocabulary import Negation, Term
 PINYIN_FACTOR = 0.7
 # A danger word talked about as a risk (容易着火) counts this much, as a hazard.
 HAZARD_FACTOR = 0.75
+# Little words people slip into a phrase (爬到窗台, 洗个澡, 楼道的灯, 摔了一跤).
+# Keywords without them are also looked for in the text with them taken out.
+SLIPPED = frozenset("了的得地个到在着过一")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class TermIndex:
             if len(term.syllables) >= 2:  # one syllable alone is too ambiguous to match by sound
                 self._by_pair[term.syllables[0], term.syllables[1]].append(term)
         self._lengths = sorted({len(t) for t in self._by_text}, reverse=True)
+        self._slip_free = {t for t in self._by_text if len(t) >= 2 and not SLIPPED.intersection(t)}
         self._negation = negation
         self._cues = _alternation(negation.cues)
         self._exceptions = _alternation(negation.exceptions)
@@ -78,6 +82,7 @@ class TermIndex:
                 if i + length <= n:
                     for term in self._by_text.get(text[i:i + length], ()):
                         out.append(Match(i, i + length, term, True))
+        out += self._slipped_candidates(text)
         if not self._by_pair or n < 2:
             return out
         readings = text_readings(text)
@@ -89,6 +94,24 @@ class TermIndex:
                         if end <= n and text[i:end] != term.text and _plausible(text[i:end], term.text) and all(
                                 s in readings[i + k] for k, s in enumerate(term.syllables[2:], 2)):
                             out.append(Match(i, end, term, False))
+        return out
+
+    def _slipped_candidates(self, text: str) -> list[Match]:
+        """Keywords found once the little words are taken out, with their spans in `text`."""
+        where = [i for i, ch in enumerate(text) if ch not in SLIPPED]
+        if len(where) == len(text):
+            return []
+        compact = "".join(text[i] for i in where)
+        out: list[Match] = []
+        n = len(compact)
+        for i in range(n):
+            for length in self._lengths:
+                if i + length <= n:
+                    word = compact[i:i + length]
+                    if word in self._slip_free:
+                        start, end = where[i], where[i + length - 1] + 1
+                        if end - start > length:  # something was slipped in: not a plain match
+                            out += [Match(start, end, term, True) for term in self._by_text[word]]
         return out
 
     def _negated_spans(self, text: str, matches: list[Match]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

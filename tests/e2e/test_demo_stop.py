@@ -1,0 +1,42 @@
+"""Ctrl-C (SIGINT) or SIGTERM stops the demo and everything it started."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.e2e.demo_run import REPO, headless_env, processes_mentioning
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_demo_and_all_it_started(tmp_path, sig):
+    out = tmp_path / "demo-out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "demo", "--headless", "--out", str(out)],
+        cwd=REPO, env=headless_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:  # the building is up once the staff page is announced
+            lines.append(line)
+            if "staff page" in line:
+                break
+        assert any("staff page" in line for line in lines), "".join(lines)
+        running = processes_mentioning(str(out))
+        assert len(running) >= 4, running  # broker, simulators, central, agent (and the demo)
+        proc.send_signal(sig)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    deadline = time.monotonic() + 5
+    while processes_mentioning(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(str(out)) == []

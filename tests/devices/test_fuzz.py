@@ -80,6 +80,8 @@ def test_ten_thousand_bad_messages(mosquitto, make_sim, make_link):
         expected += _counts(topic)
         info = fuzzer.publish(topic, _payload(rng, topic.rsplit("/", 1)[-1]), qos=1 if rng.random() < 0.5 else 0,
                               retain=retain)
+    expected += 1
+    info = fuzzer.publish(f"{ROOT}/door/door-1/state", b"{" + b" " * (10 * 1024 * 1024) + b"}", qos=1)  # 10 MB
     info.wait_for_publish(30)
     assert wait_until(lambda: link.received - received0 >= expected * 0.99, timeout=30)  # QoS 0 may drop a few
     fuzzer.loop_stop()

@@ -1,6 +1,7 @@
 """The kiosk's BuildingLink against a real broker and simulated devices."""
 
 import json
+import signal
 import threading
 import time
 from concurrent.futures import Future
@@ -217,3 +218,19 @@ def test_a_failing_listener_does_not_stop_notifications(make_sim, make_link):
     assert wait_until(lambda: online(link, "door-1"))
     sim.set_fault("door-1", "jam")
     assert wait_until(lambda: "jammed" in seen)
+
+
+def test_frozen_simulator_goes_offline_by_keepalive(sim_process, make_link):
+    """SIGSTOP keeps the TCP connection open (like a pulled network cable): only the broker's
+    keepalive check (1.5 x keepalive after the last packet) can notice; it publishes the last will."""
+    keepalive = 2
+    proc = sim_process("--doors", "1", "--lockers", "0", "--health", "0", "--keepalive", str(keepalive))
+    link = make_link()
+    assert wait_until(lambda: online(link, "door-1"))
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        # + 6 s: mosquitto 2.0 checks keepalives on a coarse timer (measured 3-5 s late here)
+        assert wait_until(lambda: _info(link, "door-1").availability == "offline", timeout=1.5 * keepalive + 6.0)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    assert wait_until(lambda: _info(link, "door-1").availability == "online", timeout=5)  # it comes back

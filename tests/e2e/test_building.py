@@ -75,3 +75,38 @@ def test_spoken_request_is_a_16khz_mono_16bit_wav(tmp_path):
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
         assert w.getnframes() > 16000 * 0.8  # about two seconds of speech
     assert not list(tmp_path.glob("*.raw.wav"))
+
+
+def test_a_running_building_carries_a_request_from_the_outbox_to_the_staff(tmp_path):
+    from kiosk.building import BuildingError, BuildingPlan, SimulatedBuilding
+    from sync.outbox import Outbox
+
+    with SimulatedBuilding(BuildingPlan(doors=1, health=0, pickup_codes=("123456",)), run_dir=tmp_path) as b:
+        cfg = config.load(str(b.config_path))
+        assert cfg.devices.broker.port == b.broker_port and cfg.sync.central.url == b.central_url
+        outbox = Outbox.open(cfg.sync)
+        try:
+            queued = outbox.enqueue({"channel": "touch", "category": "public_facility", "urgency": "high",
+                                     "summary": "电梯坏了", "transcript": None, "location": None,
+                                     "contact": {"room": None, "phone": None}, "tags": []})
+        finally:
+            outbox.close()
+        deadline = time.monotonic() + 30
+        pool: list = []
+        while time.monotonic() < deadline and not pool:
+            pool = [r for r in b.staff_request("GET", "/staff/v1/requests")["requests"] if r["id"] == queued.id]
+            time.sleep(0.2)
+        assert pool and pool[0]["summary"] == "电梯坏了"
+        started = list(b.processes)
+        assert [p.name for p in started] == ["mosquitto", "devices", "central", "agent"]
+        assert b.staff_set_status(queued.id, "done")["status"] == "done"
+        agent = next(p for p in b.processes if p.name == "agent")
+        agent.proc.kill()
+        agent.proc.wait(10)
+        try:
+            b.check()
+        except BuildingError as err:
+            assert "agent exited" in str(err)
+        else:
+            raise AssertionError("a dead agent was not reported")
+    assert [p.name for p in started if p.alive()] == []

@@ -175,6 +175,51 @@ def cmd_serial_bridge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate_serial(args: argparse.Namespace) -> int:
+    import random
+
+    from devices.messages import Reading
+    from devices.simulator.serial_devices import SimKerongBoards, SimVisomat
+
+    master, slave = os.openpty()
+    target = os.ttyname(slave)
+    link = args.tty
+    tmp = f"{link}.new"
+    try:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+    except OSError as err:
+        raise ConfigError("--tty", f"cannot create {link}: {err}") from None
+    device: SimVisomat | SimKerongBoards
+    if args.protocol == "visomat":
+        device = SimVisomat(master)
+    else:
+        boards = [int(b) for b in args.boards.split(",") if b.strip()]
+        device = SimKerongBoards(master, boards)
+        for board in boards:
+            device.item_bits[board] = 0b0101_0101_0101_0101  # every other compartment holds a parcel
+    device.noise = args.noise
+    device.start()
+    print(f"simulate-serial: ready ({args.protocol} on {link} -> {target})", flush=True)
+    rng = random.Random(args.seed)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(args.reading_every or 1.0):
+        if isinstance(device, SimVisomat) and args.reading_every:
+            systolic = rng.randint(108, 158)
+            device.measure(Reading(systolic, rng.randint(62, min(98, systolic - 30)), rng.randint(56, 96)),
+                           at=datetime.now().replace(second=0, microsecond=0))
+    device.stop()
+    os.close(slave)
+    os.close(master)
+    if os.path.islink(link):
+        os.unlink(link)
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="kiosk TOML config ([site], [broker]); "
                    "default $LOBBY_KIOSK_CONFIG, else built-in defaults")
@@ -248,6 +293,20 @@ def parser() -> argparse.ArgumentParser:
                    help="kerong: JSON {\"123456\": \"A03\"} of pick-up codes (each used once)")
     b.add_argument("--poll-seconds", type=float, default=1.0, metavar="S", help="poll interval (default 1)")
     b.set_defaults(func=cmd_serial_bridge)
+
+    ss = sub.add_parser("simulate-serial", help="simulated serial hardware on a pty (for the serial bridge)",
+                        description="Create a pty, link its device to --tty, and answer on it like a "
+                        "Visomat monitor or Kerong CU16 boards. Point `serial-bridge --device serial://TTY` at it.")
+    ss.add_argument("--protocol", required=True, choices=("visomat", "kerong"), metavar="NAME",
+                    help="visomat (blood pressure) or kerong (CU16 locker boards)")
+    ss.add_argument("--tty", required=True, metavar="PATH", help="symlink to create for the pty, e.g. /tmp/ttyBP")
+    ss.add_argument("--boards", default="0", metavar="A,B,...", help="kerong: board addresses (default 0)")
+    ss.add_argument("--reading-every", type=float, default=0.0, metavar="S",
+                    help="visomat: store a new reading every S seconds (a resident measuring)")
+    ss.add_argument("--noise", action="store_true", help="line noise before every answer")
+    ss.add_argument("--seed", type=int, default=0)
+    ss.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    ss.set_defaults(func=cmd_simulate_serial)
     return p
 
 

@@ -59,6 +59,7 @@ class SimVisomat(_TtyDevice):
     def __init__(self, fd: int, user: int = 1) -> None:
         super().__init__(fd, "sim-visomat")
         self.user = user
+        self.capacity = 60  # the count field has two digits; real monitors keep about 60 per user
         self.records: list[visomat.Record] = []
         self.requests = 0
         self._splitter = visomat.FrameSplitter()
@@ -67,6 +68,7 @@ class SimVisomat(_TtyDevice):
         at = (at or datetime.now()).replace(second=0, microsecond=0)
         self.records.append(visomat.Record(self.user, at, int(reading.irregular), reading.systolic,
                                            reading.diastolic, reading.pulse))
+        del self.records[:-self.capacity]  # a full memory drops its oldest record
 
     def on_data(self, data: bytes) -> None:
         for payload in self._splitter.feed(data):

@@ -179,3 +179,28 @@ def test_serial_bridge_command_line_as_the_systemd_unit_runs_it(mosquitto, tty, 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_simulated_serial_monitor_and_bridge_as_commands(mosquitto, make_link, tmp_path):
+    """`simulate-serial` (a technician's bench without hardware) feeding `serial-bridge`."""
+    tty = tmp_path / "ttyBP"
+    repo = Path(__file__).resolve().parents[2]
+    sim = subprocess.Popen([sys.executable, "-m", "devices", "simulate-serial", "--protocol", "visomat",
+                            "--tty", str(tty), "--reading-every", "0.5", "--noise", "--seed", "3"],
+                           cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [sim]
+    try:
+        assert sim.stdout.readline().startswith("simulate-serial: ready")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "devices", "serial-bridge", "--broker", mosquitto.address, "--building", BUILDING,
+             "--device", f"serial://{tty}?baud=9600", "--protocol", "visomat", "--kind", "health", "--id", "health-5",
+             "--poll-seconds", "0.2"], cwd=repo, stderr=subprocess.PIPE, text=True))
+        link = make_link()
+        assert wait_until(lambda: _availability(link, "health-5") == "online", timeout=10)
+        reading = link.health("health-5").measure().result(10)
+        assert 108 <= reading.systolic <= 158 and 56 <= reading.pulse <= 96
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+    assert not tty.exists()  # the simulator removed its link

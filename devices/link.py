@@ -40,6 +40,7 @@ from devices.throttle import ThrottledLog
 log = logging.getLogger(__name__)
 
 Listener = Callable[[DeviceInfo], None]
+MAX_DEVICES = 2000  # far above any building; bounds memory if a misconfigured broker lets anyone publish
 _STOP = object()
 
 
@@ -327,6 +328,8 @@ class BuildingLink:
             if module is None:
                 raise MessageError(f"unknown kind {parsed.kind!r}")
             now = time.time()
+            if len(self.registry) >= MAX_DEVICES and self.registry.get(parsed.kind, parsed.id) is None:
+                raise MessageError(f"more than {MAX_DEVICES} devices: ignoring new ones")
             if parsed.leaf == "availability":
                 changed = self.registry.set_availability(parsed.kind, parsed.id, messages.parse_availability(payload), now)
             elif parsed.leaf == "state":

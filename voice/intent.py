@@ -76,6 +76,7 @@ class _Evidence:
     tags: set[str] = field(default_factory=set)
     danger: bool = False
     decisive: bool = False   # a danger word that decides the category was found
+    claims: bool = False     # a word that claims the category (建议, 表扬) was found
     longest: int = 0
 
     def merge(self, other: _Evidence) -> None:
@@ -88,6 +89,7 @@ class _Evidence:
         self.leading |= other.leading
         self.danger |= other.danger
         self.decisive |= other.decisive
+        self.claims |= other.claims
         self.longest = max(self.longest, other.longest)
 
     def add(self, label: str, weight: float, urgency: str | None, default: str, length: int = 0) -> None:
@@ -102,7 +104,7 @@ class IntentParser:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._index = TermIndex(vocabulary.terms, vocabulary.negation)
+        self._index = TermIndex(vocabulary.terms, vocabulary.negation, vocabulary.not_by_sound)
         self._order = {code: i for i, code in enumerate(vocabulary.categories)}
 
     @classmethod
@@ -126,6 +128,7 @@ class IntentParser:
         place = find_location(norm, self.vocabulary.rooms, negated)
         tags = self._tags(norm, negated)
         asking = any(occurs(norm, w, negated) for w in self.vocabulary.information)
+        ranked = self._claimed_first(ranked, evidence, danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
             guesses = [self._reading(c, evidence[c], danger, asking, place, tags, transcript, 0.0, "low")
                        for c in ranked[:2]]
@@ -141,6 +144,18 @@ class IntentParser:
         best = readings[0]
         best.alternatives = readings if len(readings) > 1 else []
         return best
+
+    def _claimed_first(self, ranked: list[str], evidence: dict[str, _Evidence], danger: bool) -> list[str]:
+        """Put a claimed category (a suggestion, thanks) first unless what else was said is high or urgent."""
+        claimed = next((c for c in ranked if evidence[c].claims), None)
+        if claimed is None or claimed == ranked[0] or danger:
+            return ranked
+        cats = self.vocabulary.categories
+        top = evidence[ranked[0]]
+        top_urgency = max(top.urgencies or {cats[ranked[0]].urgency}, key=URGENCIES.index)
+        if URGENCIES.index(top_urgency) >= URGENCIES.index("high"):
+            return ranked
+        return [claimed] + [c for c in ranked if c != claimed]
 
     def _evidence(self, text: str, matches: list[Match], negated: list[tuple[int, int]]) -> dict[str, _Evidence]:
         """Points per category from keywords, combinations and context words."""
@@ -158,6 +173,7 @@ class IntentParser:
                     e.leading.add(m.term.label)
                 e.danger |= m.term.danger
                 e.decisive |= m.term.decides
+                e.claims |= m.term.claims
         for combo in self.vocabulary.combos:
             if _fires(combo, text, negated):
                 e = evidence[combo.category]

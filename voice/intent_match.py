@@ -41,7 +41,7 @@ class Match:
 class TermIndex:
     """Lookup tables for every keyword of a vocabulary, by text and by its first two syllables."""
 
-    def __init__(self, terms: tuple[Term, ...], negation: Negation) -> None:
+    def __init__(self, terms: tuple[Term, ...], negation: Negation, not_by_sound: tuple[str, ...] = ()) -> None:
         self._by_text: dict[str, list[Term]] = defaultdict(list)
         self._by_pair: dict[tuple[str, str], list[Term]] = defaultdict(list)
         for term in terms:
@@ -51,6 +51,7 @@ class TermIndex:
         self._lengths = sorted({len(t) for t in self._by_text}, reverse=True)
         self._slip_free = {t for t in self._by_text if len(t) >= 2 and not SLIPPED.intersection(t)}
         self._negation = negation
+        self._not_by_sound = frozenset(not_by_sound)
         self._cues = _alternation(negation.cues)
         self._exceptions = _alternation(negation.exceptions)
         self._breaks = _alternation(negation.breaks)
@@ -91,8 +92,10 @@ class TermIndex:
                 for b in readings[i + 1]:
                     for term in self._by_pair.get((a, b), ()):
                         end = i + len(term.syllables)
-                        if end <= n and text[i:end] != term.text and _plausible(text[i:end], term.text) and all(
-                                s in readings[i + k] for k, s in enumerate(term.syllables[2:], 2)):
+                        heard = text[i:end]
+                        if (end <= n and heard != term.text and heard not in self._not_by_sound
+                                and _plausible(heard, term.text) and all(
+                                s in readings[i + k] for k, s in enumerate(term.syllables[2:], 2))):
                             out.append(Match(i, end, term, False))
         return out
 
@@ -145,13 +148,11 @@ def _as_hazard(term: Term) -> Term:
 
 
 def _plausible(heard: str, word: str) -> bool:
-    """A sound-alike of a two-character word must share one character with it (修等 ~ 修灯).
+    """A sound-alike must share one real character with the word (修等 ~ 修灯, 煤汽味 ~ 煤气味).
 
-    Two syllables alone collide too often across the language; one right
-    character plus one homophone is what recognition errors look like.
+    Syllables alone collide too often across the language (叫不醒 ~ 脚不行);
+    one right character plus homophones is what recognition errors look like.
     """
-    if len(word) > 2:
-        return True
     return any(h == w and w not in _PARTICLES for h, w in zip(heard, word, strict=True))
 
 

@@ -44,6 +44,7 @@ class Term:
     tags: tuple[str, ...] = ()
     syllables: tuple[str, ...] = ()
     decides: bool = False  # a danger word that decides the category (摔倒 -> medical)
+    claims: bool = False   # decides the category unless the rest is high or urgent (建议 -> other)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Vocabulary:
     rooms: tuple[str, ...]
     information: tuple[str, ...] = ()
     relocations: tuple[Relocate, ...] = ()
+    not_by_sound: tuple[str, ...] = ()
     phrases: tuple[tuple[str, str], ...] = field(default=())
     source: str = ""
 
@@ -155,6 +157,7 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         fillers=tuple(fillers), variants=dict(variants), normalise=b.normalise,
         negation=_negation(_table(doc.get("negation", {}), "negation"), b.normalise),
         tags=tags, rooms=rooms, phrases=tuple(b.phrases), source=source, relocations=tuple(b.relocations),
+        not_by_sound=b.words(norm.get("not_by_sound", []), "normalise.not_by_sound", drop_empty=True),
         information=b.words(_table(doc.get("information", {}), "information").get("words", []), "information.words"),
     )
 
@@ -170,11 +173,16 @@ class _Builder:
         self.phrases: list[tuple[str, str]] = []
         self.relocations: list[Relocate] = []
 
-    def words(self, value: Any, where: str) -> tuple[str, ...]:
-        """A word list, each normalised like heard text, without duplicates."""
+    def words(self, value: Any, where: str, drop_empty: bool = False) -> tuple[str, ...]:
+        """A word list, each normalised like heard text, without duplicates.
+
+        A word that normalises to nothing (a filler) is an error, or dropped with `drop_empty`.
+        """
         out: dict[str, None] = {}
         for word in _strings(value, where):
             canon = self.normalise(word)
+            if not canon and drop_empty:
+                continue
             if not canon:
                 raise VocabularyError(f"{where}: {word!r} is nothing but filler or punctuation")
             out[canon] = None
@@ -211,11 +219,13 @@ class _Builder:
         if not words:
             raise VocabularyError(f"{where}.keywords: at least one keyword is needed")
         decides = topic.get("sets_category", True)
-        if not isinstance(decides, bool):
-            raise VocabularyError(f"{where}.sets_category: expected true or false")
+        claims = topic.get("claims_category", False)
+        for key, flag in (("sets_category", decides), ("claims_category", claims)):
+            if not isinstance(flag, bool):
+                raise VocabularyError(f"{where}.{key}: expected true or false")
         scale = weight * (DANGER_BOOST if danger else 1.0)
         self.terms += [Term(w, code, label, urgency, length_weight(w) * scale, danger, tags, term_syllables(w),
-                            danger and decides) for w in words]
+                            danger and decides, claims and not danger) for w in words]
         self.phrases += [(p, code) for p in _strings(topic.get("phrases", []), f"{where}.phrases")]
 
     def add_combo(self, entry: Any, where: str) -> None:

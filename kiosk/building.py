@@ -27,6 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -65,6 +66,7 @@ class BuildingPlan:
     fullscreen: bool = False
     verbose: bool = False
     seed: int = 7
+    file_microphone: bool = False  # headless: an ALSA microphone that plays the spoken request
     extra_simulate_args: tuple[str, ...] = ()
 
     @property
@@ -199,6 +201,25 @@ def synthesize_speech(text: str, wav_path: Path) -> Path | None:
     return wav_path
 
 
+MIC_NAME = "kioskmic"
+
+
+def file_microphone(wav_path: Path, conf_path: Path) -> Path:
+    """An ALSA config whose `kioskmic` PCM (also the default) plays the WAV's samples as a microphone.
+
+    Point $ALSA_CONFIG_PATH at the returned file before the audio library starts.
+    """
+    raw = wav_path.with_suffix(".raw")
+    with wave.open(str(wav_path)) as w:
+        raw.write_bytes(w.readframes(w.getnframes()))
+    conf_path.write_text(
+        f"pcm.{MIC_NAME} {{\n    type file\n    slave {{ pcm {{ type null }} }}\n    file \"/dev/null\"\n"
+        f'    infile "{raw}"\n    format "raw"\n}}\npcm.!default {MIC_NAME}\n',
+        encoding="utf-8",
+    )
+    return conf_path
+
+
 def find_voice_model() -> str | None:
     """A Chinese vosk model to use, if one is installed: $LOBBY_VOICE_MODEL or the deployment default."""
     from voice.settings import DEFAULT_MODEL_NAME  # noqa: PLC0415
@@ -236,6 +257,7 @@ class SimulatedBuilding:
         self.config_path = self.run_dir / "kiosk.toml"
         self.spoken_wav: Path | None = None
         self.voice_model: str | None = None
+        self.alsa_config: Path | None = None
         self._old_sigterm: Any = None
 
     # -- what the demo and the tests use -------------------------------------------------
@@ -344,6 +366,8 @@ class SimulatedBuilding:
         if self.plan.spoken_text:
             self.spoken_wav = synthesize_speech(self.plan.spoken_text, self.run_dir / "spoken-request.wav")
         self.voice_model = find_voice_model()
+        if self.plan.file_microphone and self.voice_model and self.spoken_wav:
+            self.alsa_config = file_microphone(self.spoken_wav, self.run_dir / "asound.conf")
         self.config_path.write_text(render_config(self._config_sections()), encoding="utf-8")
         try:
             config.load(str(self.config_path))
@@ -366,7 +390,8 @@ class SimulatedBuilding:
             "central": {"url": self.central_url, "token_file": str(self.run_dir / "central.token"),
                         "verify_tls": False, "backoff_cap_s": 2, "pull_interval_s": 1,
                         "heartbeat_interval_s": 5},
-            "voice": {"model_path": self.voice_model, "tts": False},
+            "voice": {"model_path": self.voice_model, "tts": False,
+                      "input_device": MIC_NAME if self.alsa_config else None},
             "ui": {"language": "zh", "fullscreen": p.fullscreen, "size": p.ui_size,
                    "diagonal_in": p.ui_diagonal_in},
             "technician": {"pin_hash": hash_pin(p.technician_pin)},

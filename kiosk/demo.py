@@ -67,6 +67,7 @@ def main(args: argparse.Namespace) -> int:
     plan = BuildingPlan(
         pickup_codes=(values.pickup_code, DEMO_CODES_EXTRA), technician_pin=values.technician_pin,
         spoken_text=values.spoken_text, verbose=bool(getattr(args, "verbose", False)),
+        file_microphone=headless,
     )
     out.mkdir(parents=True, exist_ok=True)
     run_dir = out / "run"
@@ -78,6 +79,8 @@ def main(args: argparse.Namespace) -> int:
         with SimulatedBuilding(plan, run_dir=run_dir) as building:
             _print_building(building)
             cfg = config.load(str(building.config_path))
+            if building.alsa_config:
+                os.environ["ALSA_CONFIG_PATH"] = str(building.alsa_config)
             if not headless:
                 from kiosk.app import run  # noqa: PLC0415
 

@@ -74,7 +74,9 @@ class _Steps:
 
     def voice_request(self, tour: Tour) -> StepGen:
         wav = self.building.spoken_wav
-        spoken = wav is not None and tour.services.voice.status().state == "ready"
+        voice = tour.services.voice
+        yield from tour.wait_for(lambda: voice.status().state != "loading", "the voice model to load", 90)
+        spoken = wav is not None and voice.status().state == "ready"
         yield from self.go_home(tour)
         if spoken:
             tour.app.navigate("voice", source=f"file://{wav}")

@@ -133,8 +133,11 @@ class Agent:
 
     def _take_lock(self) -> None:
         path = os.path.join(self.settings.state_dir, "sync-agent.lock")
-        os.makedirs(self.settings.state_dir, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.makedirs(self.settings.state_dir, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise SyncError(f"cannot use state directory {self.settings.state_dir}: {err.strerror}") from err
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sync.errors import BadResponse, Unreachable
+from sync.errors import BadResponse, SyncError, Unreachable
 from sync.settings import CentralSettings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class CentralClient:
                  max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url}")
+            raise SyncError(f"central.url is not an http(s) URL: {url}")
         self.url = url
         self.token = token
         self._https = parts.scheme == "https"

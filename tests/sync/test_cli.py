@@ -130,3 +130,12 @@ def test_run_refuses_a_second_agent(run_cli, tmp_path, central):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_unusable_state_dir_is_one_line_exit_1(run_cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for command in ("run", "status"):
+        result = run_cli("sync", command, "--state-dir", str(blocker / "state"), "--central", "http://127.0.0.1:9")
+        assert result.returncode == 1 and result.stderr.strip().startswith("lobby-sync: ")
+        assert "Traceback" not in result.stderr

@@ -100,16 +100,24 @@ def sim_process(mosquitto) -> Iterator[Callable[..., subprocess.Popen]]:
 
 def mqtt_sub(mosquitto, topic: str, count: int, wait_s: float = 3, *, verbose: bool = True,
              ready: Callable[[], None] | None = None) -> list[str]:
-    """Receive `count` messages on `topic` with the real `mosquitto_sub` (lines `topic payload`).
-    With `ready`, subscribe first, then call it (e.g. to publish the command being answered)."""
-    cmd = ["mosquitto_sub", "-h", mosquitto.host, "-p", str(mosquitto.port), "-t", topic, "-C", str(count),
-           "-W", str(wait_s), "-q", "1"] + (["-v"] if verbose else [])
+    """Receive `count` messages on `topic` with the real `mosquitto_sub` (lines `topic payload`;
+    line-buffered with stdbuf so its SUBACK line arrives while it runs).
+    With `ready`, it is called once mosquitto_sub's subscription is acknowledged (e.g. to publish
+    the command whose answer is awaited); nothing is timed."""
+    cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", mosquitto.host, "-p", str(mosquitto.port), "-t", topic, "-C", str(count),
+           "-W", str(wait_s), "-q", "1", "-d"] + (["-v"] if verbose else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if ready is not None:
-        time.sleep(0.3)  # let mosquitto_sub subscribe before the message it waits for is sent
-        ready()
-    out, _ = proc.communicate(timeout=wait_s + 5)
-    return out.splitlines()
+    lines: list[str] = []
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        if line.startswith(("Client ", "Subscribed (mid")):
+            if ready is not None and "SUBACK" in line:
+                ready()
+                ready = None
+            continue
+        lines.append(line)
+    proc.wait(wait_s + 5)
+    return lines
 
 
 def mqtt_pub(mosquitto, topic: str, payload: str, *, retain: bool = False) -> None:

@@ -208,20 +208,33 @@ class MicSource:
         self._reading = False
 
     def open(self) -> None:
+        """Open and start the stream; rescan the devices only if the known list does not work
+        (a rescan probes every device, which can take a noticeable moment after a button press)."""
         with _PortAudio.lock:
             sd = _PortAudio.module()
             try:
-                _PortAudio.rescan()
-                info = sd.query_devices(_device_arg(self.device), "input")
-                stream = sd.RawInputStream(samplerate=RATE, channels=1, dtype="int16",
-                                           blocksize=BLOCK_FRAMES, device=_device_arg(self.device))
-                stream.start()
-            except (ValueError, sd.PortAudioError) as err:
-                what = f"input device {self.device!r}" if self.device else "default input device"
-                raise MicrophoneUnavailable(f"no microphone: {what} cannot capture 16 kHz mono ({err})") from None
+                info, stream = self._start(sd)
+            except (ValueError, sd.PortAudioError):
+                try:
+                    _PortAudio.rescan()
+                    info, stream = self._start(sd)
+                except (ValueError, sd.PortAudioError) as err:
+                    what = f"input device {self.device!r}" if self.device else "default input device"
+                    raise MicrophoneUnavailable(f"no microphone: {what} cannot capture 16 kHz mono ({err})") from None
             _PortAudio.open_streams += 1
         self.name = f"microphone {info['name']}"
         self._stream = stream
+
+    def _start(self, sd):
+        info = sd.query_devices(_device_arg(self.device), "input")
+        stream = sd.RawInputStream(samplerate=RATE, channels=1, dtype="int16",
+                                   blocksize=BLOCK_FRAMES, device=_device_arg(self.device))
+        try:
+            stream.start()
+        except sd.PortAudioError:
+            stream.close(ignore_errors=True)
+            raise
+        return info, stream
 
     def read(self) -> Block | None:
         sd = _PortAudio.module()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -32,7 +33,8 @@ def test_wrong_arguments_give_one_line(run_cli):
 
 
 def test_transcribe_json_reports_text_and_timings(run_cli, audio, tmp_path):
-    wav = write_wav(tmp_path / "req.wav", silence(0.3) + audio.speech_pcm + silence(1.2))
+    wav = tmp_path / "req-22k.wav"  # espeak-ng's own 22.05 kHz output, padded: converted on the way in
+    subprocess.run(["sox", str(audio.speech_raw), str(wav), "pad", "0.3", "1.2"], check=True)
     r = run_cli("voice", "transcribe", "--model", ko_model_dir(), str(wav), "--json", timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

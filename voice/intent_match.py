@@ -152,12 +152,18 @@ def _plausible(heard: str, word: str) -> bool:
 
     Syllables alone collide too often across the language (叫不醒 ~ 脚不行);
     one right character plus homophones is what recognition errors look like.
+    A function word in place of a keyword's character is grammar, not a
+    mis-hearing (个破 is not 割破).
     """
-    return any(h == w and w not in _PARTICLES for h, w in zip(heard, word, strict=True))
+    pairs = list(zip(heard, word, strict=True))
+    return (any(h == w and w not in _PARTICLES for h, w in pairs)
+            and not any(h != w and h in _FUNCTION for h, w in pairs))
 
 
 # Characters too common to count as the shared one (运了 is not 晕了).
 _PARTICLES = frozenset("了的得地着过吗呢啊吧子儿个一不是有")
+# Function words: a sound-alike that differs from the keyword by one of these is not one.
+_FUNCTION = frozenset("个了的着过是一不有在和也就都吗呢吧啊把被给")
 
 
 def _select(candidates: list[Match]) -> list[Match]:

@@ -148,7 +148,6 @@ class Tour:
         self.finished = False
         self._current: StepResult | None = None
         self._gen: Iterator[float | None] | None = None
-        self._resume_at = 0.0
 
     # -- used by steps ----------------------------------------------------------------
 
@@ -187,18 +186,10 @@ class Tour:
 
     def current_screen(self) -> Any:
         """The screen the app shows now."""
-        root = self.app.root
-        sm = getattr(self.app, "sm", None) or getattr(self.app, "screen_manager", None)
-        if sm is None:
-            sm = next((w for w in walk(root) if hasattr(w, "current_screen")), None)
-        return sm.current_screen if sm is not None else root
+        return self.app.sm.current_screen
 
     def current_name(self) -> str:
         return getattr(self.current_screen(), "name", "")
-
-    def screen_text(self) -> str:
-        """All words shown on the window now, joined with newlines."""
-        return "\n".join(widget_text(w) for w in walk(self.window) if widget_text(w) and is_shown(w))
 
     def tap(self, widget: Any) -> StepGen:
         """Press and release at the centre of a widget, like a finger; then let two frames pass."""
@@ -250,9 +241,18 @@ class Tour:
         while True:
             if predicate():
                 return
+            yield from self._answer_idle_prompt()
             if time.monotonic() > deadline:
                 raise StepFailed(f"timed out waiting for {what} (screen {self.current_name()!r})")
             yield 0.05
+
+    def _answer_idle_prompt(self) -> StepGen:
+        """A long wait can bring up 还需要更多时间吗？: answer 需要，继续 as the person would."""
+        prompt = getattr(self.app, "prompt", None)
+        more = getattr(prompt, "ids", {}).get("more") if prompt is not None else None
+        if more is not None and is_shown(more):
+            log.info("tour: answered the idle prompt")
+            yield from self.tap(more)
 
     def background(self, fn: Callable[[], Any], what: str, timeout: float | None = None) -> StepGen:
         """Run fn on a helper thread (never block the UI thread) and wait for it; returns its value."""
@@ -343,6 +343,8 @@ class Tour:
             self._current.error = f"{type(err).__name__}: {err}"
             log.error("tour step %s raised:\n%s", step.name, traceback.format_exc())
         if self._current.screenshot is None:
+            yield 0.2  # let the last change be drawn (the window keeps the frame before)
+            yield
             try:
                 self.screenshot(step.name + ("" if self._current.ok else "-failed"))
             except Exception as err:  # noqa: BLE001 - a missing picture is reported, not fatal

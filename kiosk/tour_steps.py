@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.tour import Step, StepFailed, StepGen, Tour, TourValues
+from kiosk.tour import Step, StepFailed, StepGen, Tour, TourValues, is_shown
 
 DEVICE_WAIT_S = 30.0
 SYNC_WAIT_S = 60.0
@@ -51,8 +51,11 @@ class _Steps:
 
     def go_home(self, tour: Tour) -> StepGen:
         if tour.current_name() != "home":
-            yield from tour.tap_id("home_button", optional=True)
-            if tour.current_name() != "home":
+            nav = tour.current_screen().ids.get("nav")
+            button = nav.ids.get("home") if nav is not None else None
+            if button is not None and is_shown(button):
+                yield from tour.tap(button)  # 首页 in the top bar
+            else:
                 tour.app.go_home()
         yield from tour.wait_screen("home")
 

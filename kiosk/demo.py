@@ -102,7 +102,7 @@ def _print_building(building: object) -> None:
     b = building
     print(f"  broker       mqtt://{b.broker_address}")
     print(f"  central      {b.central_url}")
-    print(f"  staff page   {b.staff_page_url}")
+    print(f"  staff page   {b.staff_page_url}  (sign in with the token in {b.run_dir / 'staff.token'})")
     print(f"  config       {b.config_path}")
     print(f"  voice model  {b.voice_model or 'none (the tour types the request through the same path)'}",
           flush=True)

@@ -38,20 +38,21 @@ class SimLocker(SimDevice):
                 respond(Reply.failure(cmd_id, "bad_code", "unknown or used code"))
                 return
             self.occupied[name] = False
-            respond(Reply.success(cmd_id, {"compartment": name}))  # answer first, like a fast board
-            self._open(name)
+            respond(Reply.success(cmd_id, {"compartment": name}))
+            self.later(0, self._open, name)  # the reply leaves first; the door reports after
         elif op == "open":
             name = args["compartment"]
             if name not in self.occupied:
                 respond(Reply.failure(cmd_id, "not_found", f"no compartment {name}"))
                 return
             respond(Reply.success(cmd_id))
-            self._open(name)
+            self.later(0, self._open, name)
 
     def _open(self, name: str) -> None:
-        self.open_doors.add(name)
-        self.publish_event("door_opened", now_iso(), compartment=name)
-        self.publish_state()
+        with self._lock:
+            self.open_doors.add(name)
+            self.publish_event("door_opened", now_iso(), compartment=name)
+            self.publish_state()
         self.later(self.door_close_s, self._close, name)
 
     def _close(self, name: str) -> None:

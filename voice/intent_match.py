@@ -19,9 +19,9 @@ from voice.vocabulary import Negation, Term
 PINYIN_FACTOR = 0.7
 # A danger word talked about as a risk (容易着火) counts this much, as a hazard.
 HAZARD_FACTOR = 0.75
-# Little words people slip into a phrase (爬到窗台, 洗个澡, 楼道的灯, 摔了一跤).
+# Little words people slip into a phrase (爬到窗台, 洗个澡, 楼道的灯). Not 一: 倒一下 is not 倒下.
 # Keywords without them are also looked for in the text with them taken out.
-SLIPPED = frozenset("了的得地个到在着过一")
+SLIPPED = frozenset("了的得地个到在着过")
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ class CentralServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.tls = ssl_context is not None
         if ssl_context is not None:
-            self.socket = ssl_context.wrap_socket(self.socket, server_side=True)
+            # handshake lazily, in the handler thread, so a silent client cannot stall accept()
+            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
     @property
     def url(self) -> str:

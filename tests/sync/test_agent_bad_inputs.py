@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def test_tls_is_verified_and_a_custom_ca_file_is_accepted(tmp_path, agent_for):
         agent.stop()
         box.close()
 
+        # a client that connects and never says a word must not stall the server
+        silent = socket.create_connection(("127.0.0.1", int(central.url.rsplit(":", 1)[1])))
         trusting = make_settings(tmp_path / "b", url=central.url, token_file=str(central.token_file),
                                  ca_file=str(cert))
         box = Outbox.open(trusting)
@@ -65,5 +68,6 @@ def test_tls_is_verified_and_a_custom_ca_file_is_accepted(tmp_path, agent_for):
         agent_for(trusting)
         wait_until(lambda: box.request(rid).delivery == "delivered", what="delivery over TLS")
         box.close()
+        silent.close()
     finally:
         central.stop()

@@ -123,12 +123,12 @@ class TermIndex:
         if self._cues is None:
             return [], []
         excepted = _covered(text, self._exceptions)
-        inside = {i for m in matches for i in range(m.start, m.end)}
+        spans_of = [(m.start, m.end) for m in matches]
         spans: list[tuple[int, int]] = []
         hazards: list[tuple[int, int]] = []
         for cue in self._cues.finditer(text):
-            if cue.start() in excepted or cue.start() in inside:
-                continue  # part of 不小心, or of a keyword that says the negation itself (没热水)
+            if cue.start() in excepted or any(a <= cue.start() and cue.end() <= b for a, b in spans_of):
+                continue  # part of 不小心, or inside a keyword that says the negation itself (没热水)
             reach = cue.end() + (self._negation.window if len(cue.group()) > 1 else 0)
             if self._breaks is not None:
                 brk = self._breaks.search(text, cue.end())

@@ -114,40 +114,81 @@ def bench_round_trips(port: int, tmp: str) -> None:
         sim.wait()
 
 
+def _states(count: int) -> list[bytes]:
+    return [json.dumps({"locked": i % 2 == 0, "door_open": False, "fault": None,
+                        "ts": f"2026-01-01T00:{i // 600 % 60:02d}:{i // 10 % 60:02d}.{i % 10}00Z"}).encode()
+            for i in range(count)]
+
+
+def _drain(link, target: int, start_count: int) -> float:
+    """Wait until `target` messages arrived (or 2 s without progress); return the seconds waited."""
+    t0, last, still = time.perf_counter(), -1, 0.0
+    while link.received - start_count < target and still < 2.0:
+        time.sleep(0.01)
+        still = still + 0.01 if link.received == last else 0.0
+        last = link.received
+    return time.perf_counter() - t0 - still
+
+
 def bench_ingest(port: int, tmp: str) -> None:
-    """4 outside publishers (mosquitto_pub) stream 10,000 door states each. Reported per second
-    of wall time and per CPU-second of this process (the link's threads): the CPU figure is the
-    one-core capacity, the wall figure depends on how loaded the machine is."""
-    publishers, per = 4, 10_000
+    """Two measurements of the link ingesting door states from outside publishers:
+    - paced: 5,000 msg/s for 4 s (two publisher processes): does the link keep up (received, lag)?
+    - flood: 40,000 as fast as mosquitto_pub sends them: the link's capacity per CPU-second of
+      this process (its threads); the wall figure depends on how loaded the machine is."""
     link = _link(port, tmp)
     link.add_listener(lambda info: None)  # as the kiosk's UI does
-    lines = Path(tmp) / "states.txt"
-    with lines.open("w") as f:
-        for i in range(per):
-            f.write(json.dumps({"locked": i % 2 == 0, "door_open": False, "fault": None,
-                                "ts": f"2026-01-01T00:{i // 600 % 60:02d}:{i // 10 % 60:02d}.{i % 10}00Z"}) + "\n")
     try:
+        rate, seconds, pubs = 5000, 4, 2
+        start_count = link.received
+        procs = [subprocess.Popen([sys.executable, "-m", "bench.bench_devices", "--publish-child", str(port), str(p),
+                                   str(rate // pubs), str(seconds)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+                 for p in range(pubs)]
+        sent_seconds = max(float(proc.communicate()[0].strip() or "nan") for proc in procs)
+        lag = _drain(link, rate * seconds, start_count)
+        report("devices_ingest_paced_offered_rate", rate * seconds / sent_seconds, "msg/s")
+        report("devices_ingest_paced_5000_received", 100.0 * (link.received - start_count) / (rate * seconds), "%")
+        report("devices_ingest_paced_5000_lag", lag * 1000, "ms")
+
+        publishers, per = 4, 10_000
+        lines = Path(tmp) / "states.txt"
+        lines.write_bytes(b"\n".join(_states(per)) + b"\n")
         start_count = link.received
         t0, c0 = time.perf_counter(), time.process_time()
         procs = [subprocess.Popen(["mosquitto_pub", "-p", str(port), "-t", f"lobby/v1/{BUILDING}/door/door-{p}/state",
                                    "-q", "0", "-l"], stdin=lines.open("rb")) for p in range(publishers)]
         for proc in procs:
             proc.wait()
-        published = time.perf_counter() - t0
-        total = publishers * per
-        last, still = -1, 0.0
-        while link.received - start_count < total and still < 2.0:  # stop 2 s after the stream dried up
-            time.sleep(0.05)
-            still = still + 0.05 if link.received == last else 0.0
-            last = link.received
-        elapsed, cpu = time.perf_counter() - t0 - still, time.process_time() - c0
+        _drain(link, publishers * per, start_count)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         got = link.received - start_count
         report("devices_registry_ingest_rate_cpu", got / cpu, "msg/cpu-s")
         report("devices_registry_ingest_rate_wall", got / elapsed, "msg/s")
-        report("devices_registry_ingest_lag", max(0.0, elapsed - published) * 1000, "ms")
-        report("devices_registry_ingest_received", 100.0 * got / total, "%")
     finally:
         link.stop()
+
+
+def publish_child(port: int, index: int, rate: int, seconds: int) -> None:
+    """An outside publisher: `rate` door states a second for `seconds` (QoS 0, Nagle off)."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{index}", protocol=paho.MQTTv311)
+    client.on_socket_open = lambda c, u, s: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    topic = f"lobby/v1/{BUILDING}/door/door-p{index}/state"
+    payloads = _states(rate * seconds)
+    start = time.perf_counter()
+    for i, payload in enumerate(payloads):
+        if i % 50 == 0:  # pace in batches of 50
+            ahead = start + i / rate - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
+        client.publish(topic, payload, qos=0)
+    print(f"{time.perf_counter() - start:.4f}", flush=True)  # how long sending took (the offered rate)
+    time.sleep(0.2)
+    client.loop_stop()
+    client.disconnect()
 
 
 def bench_rss(port: int) -> None:
@@ -175,6 +216,9 @@ def rss_child(port: int) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--publish-child"]:
+        publish_child(*(int(a) for a in sys.argv[2:6]))
+        return
     if sys.argv[1:2] == ["--rss-child"]:
         rss_child(int(sys.argv[2]))
         return

@@ -83,6 +83,7 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "lobby-central/1"
+    timeout = 60  # an idle or silent connection is closed after a minute
     server: CentralServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature

@@ -260,7 +260,7 @@ class Outbox:
         if urgency == "urgent":
             log.warning("outbox over its cap with nothing delivered to evict: urgent request kept anyway")
             return
-        raise OutboxFull(f"outbox full ({rows} rows, none delivered yet); call the property office")
+        raise OutboxFull(f"outbox full ({rows} rows, nothing delivered to make room for); call the property office")
 
     def _size_bytes(self, c: sqlite3.Connection) -> int:
         pages = c.execute("PRAGMA page_count").fetchone()[0] - c.execute("PRAGMA freelist_count").fetchone()[0]

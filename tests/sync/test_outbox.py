@@ -252,3 +252,19 @@ def test_closed_outbox_refuses_with_our_error(outbox):
     outbox.close()
     with pytest.raises(SyncError):
         outbox.enqueue(body())
+
+
+def test_size_cap_evicts_delivered_history_too(tmp_path: Path):
+    box = Outbox.open(make_settings(tmp_path, outbox_max_mb=1))
+    long = body(channel="voice", transcript="楼" * 2000)  # about 6 kB a row
+    first = [box.enqueue(long).id for _ in range(80)]
+    assert box.health().capacity_warning and "MB" in box.health().capacity_warning
+    box.claim(1000)
+    for rid in first:
+        box.mark_delivered(rid, None, "pending")
+    later = [box.enqueue(long).id for _ in range(80)]
+    h = box.health()
+    assert h.size_mb <= 1.05 and h.rows < 160
+    kept = {v.id for v in box.find(limit=1000)}
+    assert set(later) <= kept and not set(first) <= kept
+    box.close()

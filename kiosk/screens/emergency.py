@@ -12,6 +12,7 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.repair_request import Draft, staff_text
+from kiosk.screens.steps import while_running
 
 COUNTDOWN_S = 5
 
@@ -86,6 +87,7 @@ class EmergencyScreen(KioskScreen):
         self.set_instructions("emergency.instr_cancelled")
         self.action_finished()
 
+    @while_running
     def _on_tick(self, _dt) -> None:
         self.seconds -= 1
         if self.seconds <= 0:
@@ -99,10 +101,12 @@ class EmergencyScreen(KioskScreen):
         self.step = "sending"
         self.services.requests.submit(emergency_draft().body(), on_done=self._done, on_error=self._error)
 
+    @while_running
     def _done(self, enqueued) -> None:
         self._notified_state(ticket=str(enqueued.local_ticket), offline=not self.services.requests.network_ok())
         self.services.voice.say(self.t("emergency.notified"))
 
+    @while_running
     def _error(self, _err: BaseException) -> None:
         self.failed = True
         self.step = "notified"

@@ -19,6 +19,7 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.health_bands import BloodPressureBand, ImplausibleReading, classify
 from kiosk.screens.repair_request import Draft, staff_text
+from kiosk.screens.steps import while_running
 
 EXPECTED_MEASURE_S = 40.0   # how long a cuff usually takes: paces the progress bar only
 PROGRESS_TICK_S = 0.5
@@ -142,10 +143,12 @@ class HealthScreen(KioskScreen):
             on_error=lambda err: token == self._measuring_id and self._failed(err),
         )
 
+    @while_running
     def _advance(self, _dt) -> None:
         elapsed = time.monotonic() - self._started
         self.progress = min(0.95, elapsed / EXPECTED_MEASURE_S)
 
+    @while_running
     def _measured(self, reading: Any, speak: bool = True) -> None:
         self._stop_progress()
         try:
@@ -175,6 +178,7 @@ class HealthScreen(KioskScreen):
         self.band_text = self.t(band.name_key) + (f"，{self.t('health.low_note')}" if band.low else "")
         self.advice = self.t(band.advice_key)
 
+    @while_running
     def _failed(self, err: BaseException) -> None:
         self._stop_progress()
         self._message_key = failure_key(err)
@@ -197,8 +201,8 @@ class HealthScreen(KioskScreen):
         self.consent = "sending"
         draft, health = share_draft(self._reading, self._band)
         body = {**draft.body(), "health": health}
-        self.services.requests.submit(body, on_done=lambda _e: setattr(self, "consent", "sent"),
-                                      on_error=lambda _e: setattr(self, "consent", "failed"),
+        self.services.requests.submit(body, on_done=while_running(lambda _e: setattr(self, "consent", "sent")),
+                                      on_error=while_running(lambda _e: setattr(self, "consent", "failed")),
                                       health_consent=True)
 
     def urgent_help(self) -> None:
@@ -216,12 +220,13 @@ class HealthScreen(KioskScreen):
         if shared and self._reading is not None:
             body["health"] = health_part(self._reading)
 
+        @while_running
         def done(enqueued: Any) -> None:
             self.urgent_ticket = str(enqueued.local_ticket)
             self.urgent_state = "sent"
             self.services.voice.say(self.t("health.urgent_sent"))
 
-        self.services.requests.submit(body, on_done=done, on_error=lambda _e: setattr(self, "urgent_state", "failed"),
+        self.services.requests.submit(body, on_done=done, on_error=while_running(lambda _e: setattr(self, "urgent_state", "failed")),
                                       health_consent=shared)
 
     # -- helpers -------------------------------------------------------------------------

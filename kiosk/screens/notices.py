@@ -13,7 +13,7 @@ from kivy.properties import (
 )
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.steps import load_pager_kv
+from kiosk.screens.steps import load_pager_kv, while_running
 from kiosk.widgets import BigButton
 
 DEMO_NOTICES = (
@@ -108,6 +108,7 @@ class NoticesScreen(KioskScreen):
         self._loaded(list(DEMO_NOTICES))
 
     # -- list ------------------------------------------------------------------------
+    @while_running
     def _loaded(self, notices) -> None:
         self.loading = False
         self.notices = [_as_dict(n) for n in notices]
@@ -118,6 +119,7 @@ class NoticesScreen(KioskScreen):
                     self.open_notice(n)
                     break
 
+    @while_running
     def _load_failed(self, _err: BaseException) -> None:
         self.loading = False
         self.notices = []

@@ -13,6 +13,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.steps import while_running
 
 CODE_LENGTH = 6
 LOCKOUT_REFRESH_S = 5.0
@@ -127,6 +128,7 @@ class ParcelScreen(KioskScreen):
         self.set_instructions("parcel.instr_enter")
 
     # -- results -----------------------------------------------------------------------
+    @while_running
     def _opened(self, result: dict, speak: bool = True) -> None:
         self.compartment = str(result.get("compartment", ""))
         self.step = "opened"
@@ -135,6 +137,7 @@ class ParcelScreen(KioskScreen):
         if speak:
             self.services.voice.say(f"{self.t('parcel.opened')}，{self.compartment}")
 
+    @while_running
     def _failed(self, err: BaseException) -> None:
         if type(err).__name__ == "PickupLocked":
             self._show_locked(float(getattr(err, "retry_after_s", 60)))
@@ -145,6 +148,7 @@ class ParcelScreen(KioskScreen):
         self.services.voice.say(self.message)
 
     # -- lock-out ------------------------------------------------------------------------
+    @while_running
     def _check_lockout(self) -> bool:
         remaining = self.services.devices.lockout_remaining()
         if remaining > 0:

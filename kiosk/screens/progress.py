@@ -20,7 +20,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.steps import load_pager_kv
+from kiosk.screens.steps import load_pager_kv, while_running
 from kiosk.widgets import Card, Painted
 
 STATUS_BADGE = {"pending": "warn", "accepted": "ok", "in_progress": "warn", "done": "ok", "cancelled": "disabled"}
@@ -141,6 +141,7 @@ class ProgressScreen(KioskScreen):
         found: dict[str, Any] = {}
         queries: list[dict[str, Any]] = [{"room": room}] if room else [{"ticket": t} for t in tickets or []]
 
+        @while_running
         def next_query(result: list[Any] | None = None) -> None:
             for r in result or []:
                 found.setdefault(r.id, r)
@@ -154,6 +155,7 @@ class ProgressScreen(KioskScreen):
 
         next_query()
 
+    @while_running
     def _show(self, views: list[Any]) -> None:
         views.sort(key=lambda r: r.created_at, reverse=True)
         self.results = [_view(r) for r in views]
@@ -219,6 +221,7 @@ class ProgressScreen(KioskScreen):
 
         self.shown_stars = stars
 
+        @while_running
         def done(_result: Any) -> None:
             self.rated_stars = str(stars)
             for r in self.results:

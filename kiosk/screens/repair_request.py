@@ -19,6 +19,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk import i18n
 from kiosk.screens.base import load_kv
 from kiosk.screens.repair_catalog import shipped
+from kiosk.screens.steps import while_running
 from kiosk.widgets import Painted
 
 URGENCY_STYLE = {"urgent": "danger", "high": "warn", "normal": "secondary", "low": "surface"}
@@ -112,6 +113,21 @@ class RoomEntry(BoxLayout):
         """The resident finished (value) or skipped ("")."""
 
 
+class TicketView(BoxLayout):
+    """The ticket in very large digits, what happens next, and whether it is queued offline."""
+
+    ticket = StringProperty("")
+    promise = StringProperty("")
+    offline = BooleanProperty(False)
+
+    def __init__(self, **kw) -> None:
+        self.register_event_type("on_finish")
+        super().__init__(**kw)
+
+    def on_finish(self) -> None:
+        """完成 was tapped."""
+
+
 class RequestFlow(EventDispatcher):
     """Mixin for screens ending in confirm -> ticket (voice, repair). The screen provides `step`.
 
@@ -179,6 +195,7 @@ class RequestFlow(EventDispatcher):
         self.submit_error = ""
         self.services.requests.submit(self._draft.body(), on_done=self._submitted, on_error=self._not_submitted)
 
+    @while_running
     def _submitted(self, enqueued: Any) -> None:
         self.ticket = str(enqueued.local_ticket)
         self.offline = not self.services.requests.network_ok()
@@ -188,6 +205,7 @@ class RequestFlow(EventDispatcher):
         self.spoken = self.t("request.read_ticket", ticket=self.ticket, promise=self.promise)
         self.services.voice.say(self.spoken)
 
+    @while_running
     def _not_submitted(self, _err: BaseException) -> None:
         self.submit_error = self.t("request.submit_failed")
         self.step = "confirm"

@@ -8,6 +8,10 @@ see exactly what is on screen. Widgets of hidden steps keep their ids.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
@@ -57,6 +61,19 @@ def load_pager_kv() -> None:
     if not _kv_loaded:
         _kv_loaded = True
         Builder.load_string(_PAGER_KV, filename="kiosk-screens-pager.kv")
+
+
+def while_running(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For callbacks posted to the UI thread (service results, timers): do nothing once the app
+    has stopped (a result can arrive in the very frame the app stops)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if App.get_running_app() is None:
+            return None
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class Step(BoxLayout):

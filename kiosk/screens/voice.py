@@ -20,6 +20,7 @@ from kiosk.screens import repair_request
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.repair_catalog import CATEGORIES
 from kiosk.screens.repair_request import MAX_SUMMARY, Draft, RequestFlow
+from kiosk.screens.steps import while_running
 
 STEPS = ("unavailable", "loading", "idle", "listening", "thinking", "choose", "confirm", "room",
          "sending", "ticket")
@@ -128,6 +129,7 @@ class VoiceScreen(RequestFlow, KioskScreen):
                               transcript=self.heard, location="厨房"), speak=False)
 
     # -- availability ------------------------------------------------------------------
+    @while_running
     def _check_status(self) -> None:
         status = self.services.voice.status()
         if status.state == "ready":
@@ -166,14 +168,17 @@ class VoiceScreen(RequestFlow, KioskScreen):
         self._session = self.services.voice.listen(
             self._on_partial, self._on_final, self._on_error, on_level=self._on_level, source=self.source)
 
+    @while_running
     def _on_partial(self, text: str) -> None:
         if self.step in ("listening", "thinking"):
             self.heard = text
 
+    @while_running
     def _on_level(self, level: float) -> None:
         if self.step == "listening":
             self.level = max(0.0, min(1.0, float(level)))
 
+    @while_running
     def _on_error(self, reason: str) -> None:
         if self.step not in ("listening", "thinking"):
             return
@@ -186,6 +191,7 @@ class VoiceScreen(RequestFlow, KioskScreen):
         self._set_note("voice.listen_failed")
         self.step = "idle"
 
+    @while_running
     def _on_final(self, text: str) -> None:
         if self.step not in ("listening", "thinking"):
             return

@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
+MAX_KEYS = 256
+
 
 class ThrottledLog:
     """Log at most `burst` lines per `period_s` per key; count what was suppressed and say so later."""
@@ -26,6 +28,8 @@ class ThrottledLog:
         now = self._clock()
         with self._lock:
             self.dropped += 1
+            if key not in self._windows and len(self._windows) >= MAX_KEYS:
+                self._windows.clear()  # keys come from the network: keep the table bounded
             start, logged, suppressed = self._windows.get(key, (now, 0, 0))
             if now - start >= self._period:
                 if suppressed:

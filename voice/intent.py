@@ -24,7 +24,7 @@ from typing import Any
 
 from voice import vocabulary as vocab_mod
 from voice.intent_location import location as find_location
-from voice.intent_match import Match, TermIndex, occurs
+from voice.intent_match import Match, TermIndex, WordScanner
 from voice.vocabulary import FALLBACK_CATEGORY, URGENCIES, Combo, Vocabulary
 
 TIERS = ("high", "medium", "low")
@@ -106,6 +106,7 @@ class IntentParser:
         self.vocabulary = vocabulary
         self._index = TermIndex(vocabulary.terms, vocabulary.negation, vocabulary.not_by_sound)
         self._order = {code: i for i, code in enumerate(vocabulary.categories)}
+        self._scanner = WordScanner(_probe_words(vocabulary))
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> IntentParser:
@@ -119,15 +120,16 @@ class IntentParser:
         if not norm:
             return self._not_understood(transcript, norm, [])
         matches, negated = self._index.find(norm)
-        evidence = self._evidence(norm, matches, negated)
+        said, anywhere = self._scanner.scan(norm, negated)
+        evidence = self._evidence(matches, said, anywhere)
         ranked = sorted((c for c in evidence if evidence[c].score > 0),
                         key=lambda c: (not evidence[c].decisive, -evidence[c].score, -evidence[c].longest,
                                        self._order[c]))
         danger = any(m.term.danger for m in matches) or any(
             e.danger for e in evidence.values())
-        place = find_location(norm, self.vocabulary.rooms, negated)
-        tags = self._tags(norm, negated)
-        asking = any(occurs(norm, w, negated) for w in self.vocabulary.information)
+        place = find_location(norm, self.vocabulary.rooms, said)
+        tags = self._tags(said)
+        asking = any(w in said for w in self.vocabulary.information)
         ranked = self._claimed_first(ranked, evidence, danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
             guesses = [self._reading(c, evidence[c], danger, asking, place, tags, transcript, 0.0, "low")
@@ -157,7 +159,7 @@ class IntentParser:
             return ranked
         return [claimed] + [c for c in ranked if c != claimed]
 
-    def _evidence(self, text: str, matches: list[Match], negated: list[tuple[int, int]]) -> dict[str, _Evidence]:
+    def _evidence(self, matches: list[Match], said: dict[str, int], anywhere: set[str]) -> dict[str, _Evidence]:
         """Points per category from keywords, combinations and context words."""
         cats = self.vocabulary.categories
         evidence = {code: _Evidence() for code in cats}
@@ -175,26 +177,24 @@ class IntentParser:
                 e.decisive |= m.term.decides
                 e.claims |= m.term.claims
         for combo in self.vocabulary.combos:
-            if _fires(combo, text, negated):
+            if _fires(combo, said, anywhere):
                 e = evidence[combo.category]
                 e.add(combo.label, vocab_mod.COMBO_WEIGHT, combo.urgency, cats[combo.category].urgency)
                 e.leading.add(combo.label)
                 e.danger |= combo.urgency == "urgent"
                 e.decisive |= combo.urgency == "urgent"
         for rule in self.vocabulary.relocations:
-            if (any(occurs(text, w, negated) for w in rule.when)
-                    and not any(occurs(text, w, negated) for w in rule.unless)):
+            if any(w in said for w in rule.when) and not any(w in said for w in rule.unless):
                 evidence[rule.target].merge(evidence[rule.source])
                 evidence[rule.source] = _Evidence()
         for code, e in evidence.items():
             if e.score > 0:
-                if any(occurs(text, w, negated) for w in cats[code].context):
+                if any(w in said for w in cats[code].context):
                     e.score += CONTEXT_WEIGHT
         return evidence
 
-    def _tags(self, text: str, negated: list[tuple[int, int]]) -> set[str]:
-        return {name for name, words in self.vocabulary.tags.items()
-                if any(occurs(text, w, negated) for w in words)}
+    def _tags(self, said: dict[str, int]) -> set[str]:
+        return {name for name, words in self.vocabulary.tags.items() if any(w in said for w in words)}
 
     def _reading(self, code: str, e: _Evidence, danger: bool, asking: bool, place: str | None,
                  tags: set[str], transcript: str, confidence: float, tier: str) -> Intent:
@@ -231,10 +231,27 @@ def _confidence(score: float, second: float, danger: bool) -> float:
     return max(value, 0.8) if danger else value
 
 
-def _fires(combo: Combo, text: str, negated: list[tuple[int, int]]) -> bool:
-    if any(w in text for w in combo.none):
+def _fires(combo: Combo, said: dict[str, int], anywhere: set[str]) -> bool:
+    """Every group has a word said (not negated), and none of the `none` words was said at all."""
+    if any(w in anywhere for w in combo.none):
         return False
-    return all(any(occurs(text, w, negated) for w in group) for group in combo.groups)
+    return all(any(w in said for w in group) for group in combo.groups)
+
+
+def _probe_words(v: Vocabulary) -> set[str]:
+    """Every word the parser looks for besides keywords: combos, context, tags, places, rules."""
+    words: set[str] = {*v.rooms, *v.information}
+    for combo in v.combos:
+        words.update(combo.none)
+        for group in combo.groups:
+            words.update(group)
+    for cat in v.categories.values():
+        words.update(cat.context)
+    for tag_words in v.tags.values():
+        words.update(tag_words)
+    for rule in v.relocations:
+        words.update(rule.when, rule.unless)
+    return words
 
 
 _lock = threading.Lock()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from voice.intent_match import occurs
 from voice.intent_text import CN_NUMBER_CHARS, chinese_number
 
 _N = rf"[0-9{CN_NUMBER_CHARS}]"
@@ -48,13 +47,13 @@ def address(text: str) -> str | None:
     return "".join(parts) or None
 
 
-def place(text: str, rooms: tuple[str, ...], negated: list[tuple[int, int]]) -> str | None:
-    """The first room or public place named in the text (not negated), e.g. 厨房 or 楼道."""
-    found = [(text.find(r), r) for r in rooms if occurs(text, r, negated)]
-    return min(found)[1] if found else None
+def place(rooms: tuple[str, ...], said: dict[str, int]) -> str | None:
+    """The first room or public place named (not negated), e.g. 厨房 or 楼道; `said`: word -> position."""
+    found = [(said[r], -len(r), r) for r in rooms if r in said]
+    return min(found)[2] if found else None
 
 
-def location(text: str, rooms: tuple[str, ...], negated: list[tuple[int, int]]) -> str | None:
+def location(text: str, rooms: tuple[str, ...], said: dict[str, int]) -> str | None:
     """Address and place together ("3号楼2单元301室 厨房"), whichever were said; None when neither."""
-    parts = [p for p in (address(text), place(text, rooms, negated)) if p]
+    parts = [p for p in (address(text), place(rooms, said)) if p]
     return " ".join(parts) or None

@@ -187,14 +187,29 @@ def _select(candidates: list[Match]) -> list[Match]:
     return kept
 
 
-def occurs(text: str, word: str, negated: list[tuple[int, int]]) -> bool:
-    """Whether `word` occurs in `text` outside every negated span."""
-    start = text.find(word)
-    while start >= 0:
-        if not any(a <= start < b for a, b in negated):
-            return True
-        start = text.find(word, start + 1)
-    return False
+class WordScanner:
+    """Which words of a fixed set a text says, in one pass (for combos, context, tags, places)."""
+
+    def __init__(self, words: set[str]) -> None:
+        self._words = frozenset(words)
+        self._lengths = sorted({len(w) for w in self._words})
+
+    def scan(self, text: str, negated: list[tuple[int, int]]) -> tuple[dict[str, int], set[str]]:
+        """Words said outside every negated span (with their first position), and words said at all."""
+        said: dict[str, int] = {}
+        anywhere: set[str] = set()
+        n = len(text)
+        for i in range(n):
+            free = not any(a <= i < b for a, b in negated)
+            for length in self._lengths:
+                if i + length > n:
+                    break
+                word = text[i:i + length]
+                if word in self._words:
+                    anywhere.add(word)
+                    if free and word not in said:
+                        said[word] = i
+        return said, anywhere
 
 
 def _alternation(words: tuple[str, ...]) -> re.Pattern[str] | None:

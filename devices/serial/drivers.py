@@ -185,8 +185,9 @@ class KerongDriver(Driver):
         if cmd.op == "open":
             name = args["compartment"]
         else:  # pickup
-            name = self._take_code(args["code"])
-            if name is None:
+            codes = self._codes()
+            name = codes.get(args["code"])
+            if not isinstance(name, str):
                 respond(Reply.failure(cmd.id, "bad_code", "unknown or used code"))
                 return
         if name not in self.names:
@@ -194,25 +195,32 @@ class KerongDriver(Driver):
             return
         if not self._unlock(port, *self.names[name]):
             respond(Reply.failure(cmd.id, "jammed", f"compartment {name} did not open"))
-            return
+            return  # a pick-up code stays valid when its door did not open
+        if cmd.op == "pickup":
+            del codes[args["code"]]
+            self._save_codes(codes)
         respond(Reply.success(cmd.id, {"compartment": name} if cmd.op == "pickup" else {}))
 
-    def _take_code(self, code: str) -> str | None:
-        """Look up and consume a pick-up code in the codes file (atomic rewrite)."""
+    def _codes(self) -> dict[str, Any]:
+        """The pick-up codes file (`{"123456": "A03"}`), re-read on every pick-up."""
         if self.codes_file is None:
-            return None
+            return {}
         try:
             codes = json.loads(self.codes_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             log.warning("codes file %s unreadable: %s", self.codes_file, type(err).__name__)
-            return None
-        name = codes.pop(code, None) if isinstance(codes, dict) else None
-        if not isinstance(name, str):
-            return None
-        fd, tmp = tempfile.mkstemp(dir=self.codes_file.parent, prefix=".codes.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(codes, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.codes_file)
-        return name
+            return {}
+        return codes if isinstance(codes, dict) else {}
+
+    def _save_codes(self, codes: dict[str, Any]) -> None:
+        """Rewrite the codes file atomically without the used code."""
+        assert self.codes_file is not None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.codes_file.parent, prefix=".codes.")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(codes, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.codes_file)
+        except OSError as err:  # the door is open already; the parcel system must hear of it
+            log.error("cannot remove a used code from %s: %s", self.codes_file, err)

@@ -115,7 +115,7 @@ def test_locker_board_pickup_open_and_jam(tty, bridge, make_link, tmp_path):
     boards.noise = True
     boards.item_bits[1] = 1 << 2  # a parcel in B03
     codes = tmp_path / "codes.json"
-    codes.write_text(json.dumps({"123456": "B03"}))
+    codes.write_text(json.dumps({"123456": "B03", "654321": "A05"}))
     bridge(kind="locker", device_id="locker-9", uri=tty.uri, protocol="kerong", boards="0,1", codes_file=str(codes))
     link = make_link()
     try:
@@ -124,7 +124,7 @@ def test_locker_board_pickup_open_and_jam(tty, bridge, make_link, tmp_path):
         assert len(state["compartments"]) == 32 and state["compartments"]["B03"]["occupied"] is True
 
         assert link.pickup("123456").result(5) == {"locker": "locker-9", "compartment": "B03"}
-        assert json.loads(codes.read_text()) == {}  # used once
+        assert json.loads(codes.read_text()) == {"654321": "A05"}  # used once
         assert link.registry.get("locker", "locker-9").state["compartments"]["B03"]["door_open"] is True
         boards.close(1, 2)
         assert wait_until(lambda: link.registry.get("locker", "locker-9").last_event["type"] == "door_closed")
@@ -134,6 +134,10 @@ def test_locker_board_pickup_open_and_jam(tty, bridge, make_link, tmp_path):
         with pytest.raises(DeviceError) as err:
             link.locker("locker-9").open("A05").result(5)
         assert err.value.code == "jammed"
+        with pytest.raises(DeviceError) as err:
+            link.pickup("654321").result(5)
+        assert err.value.code == "jammed"
+        assert json.loads(codes.read_text()) == {"654321": "A05"}  # still valid: the door never opened
         with pytest.raises(DeviceError) as err:
             link.locker("locker-9").open("C01").result(5)
         assert err.value.code == "not_found"

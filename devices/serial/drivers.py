@@ -135,8 +135,9 @@ class KerongDriver(Driver):
 
     def state(self, online: bool) -> dict[str, Any]:
         compartments = {}
+        statuses = dict(self._status)  # one atomic copy: the serial thread updates it
         for name, (board, lock) in self.names.items():
-            st = self._status.get(board)
+            st = statuses.get(board)
             compartments[name] = locker.Compartment(bool(st and st.occupied(lock)), bool(st and st.door_open(lock)))
         return locker.State(compartments, None if online else "offline", now_iso()).to_dict()
 

@@ -78,7 +78,8 @@ class VoiceService:
     def start(self) -> None:
         """Load the model and probe the microphone in the background; returns at once."""
         self._stopping.clear()
-        self._publish(VoiceStatus("loading", "loading the recognition model"))
+        with self._lock:  # listeners hear of it from the voice-model thread, never the caller's
+            self._status = VoiceStatus("loading", "loading the recognition model")
         for name, target in (("voice-model", self._load_model), ("voice-mic", self._watch_mic)):
             t = threading.Thread(target=target, name=name, daemon=True)
             self._threads.append(t)
@@ -106,9 +107,9 @@ class VoiceService:
         with self._lock:
             self._listeners.append(fn)
 
-    def _publish(self, status: VoiceStatus) -> None:
+    def _publish(self, status: VoiceStatus, force: bool = False) -> None:
         with self._lock:
-            if status == self._status:
+            if status == self._status and not force:
                 return
             self._status = status
             listeners = list(self._listeners)
@@ -134,6 +135,7 @@ class VoiceService:
 
     # ------------------------------------------------------------- threads
     def _load_model(self) -> None:
+        self._publish(self.status(), force=True)  # "loading"
         path = self.settings.resolved_model_path()
         try:
             model = self._load(path)

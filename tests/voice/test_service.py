@@ -151,7 +151,7 @@ def test_hard_cap_ends_a_long_utterance(make_service, file_mic, audio):
 
 def test_second_press_ends_now_and_cancel_discards(make_service, file_mic, audio):
     file_mic.play(audio.speech_pcm * 6)
-    svc = make_service()
+    svc = make_service(hands_free=True)  # waits for speech as long as it takes: cancel cannot come too late
     rec = Recorder()
     session = rec.listen(svc)
     assert rec.first_partial.wait(60)
@@ -320,3 +320,31 @@ def test_microphone_lost_mid_utterance_fails_clearly_and_voice_recovers(make_ser
     assert session.wait(60)
     assert rec.errors == [] and rec.finals == [""] and session.outcome.ended_by == "no_speech"
     assert len(rec.levels) == 160  # no_speech_s (8 s) of 50 ms blocks
+
+
+def test_start_returns_at_once_and_the_model_loads_in_the_background(ko_model, file_mic, tmp_path):
+    release = threading.Event()
+
+    def slow_loader(path: str):
+        release.wait(30)  # a big model on a slow SD card
+        return ko_model
+
+    svc = VoiceService(VoiceSettings(state_dir=str(tmp_path), input_device=file_mic.device),
+                       model_loader=slow_loader)
+    assert svc.status().state == "loading" and svc.status().reason == "not started"
+    seen, threads = [], set()
+    svc.add_status_listener(lambda st: (seen.append(st), threads.add(threading.current_thread().name)))
+    svc.start()
+    try:
+        assert svc.status().state == "loading"  # start() did not wait for the model
+        rec = Recorder()
+        assert rec.listen(svc).wait(10)
+        assert rec.errors == ["the recognition model is still loading"]
+        release.set()
+        wait_for(lambda: svc.status().state == "ready")
+        assert [s.state for s in seen] == ["loading", "ready"]
+        assert seen[-1].model == "model" and "kioskmic" in seen[-1].microphone
+        assert threads <= {"voice-model", "voice-mic"}  # listeners run on voice threads, never the caller's
+    finally:
+        release.set()
+        svc.stop()

@@ -19,24 +19,23 @@ import random
 import threading
 import time
 from importlib import metadata
-from typing import Any
 from urllib.parse import quote
 
+from sync.answers import accepted, error_text, parse_updates, rejection, retry_after
 from sync.errors import (
     AgentAlreadyRunning,
     BadResponse,
     Busy,
     CentralError,
-    InvalidRequest,
-    Rejected,
     ServerError,
     SyncError,
     Unauthorized,
 )
 from sync.http import CentralClient, Response
 from sync.outbox import Claimed, Outbox
-from sync.records import STATUSES, Notice, Update, now_rfc3339
+from sync.records import STATUSES, now_rfc3339
 from sync.settings import SyncSettings, devices_summary_path
+from sync.summary import DeviceSummary
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,6 @@ BOOKKEEP_EVERY_S = 1.0
 BATCH_OFF_S = 600.0
 MAX_RETRY_AFTER_S = 3600.0
 MAX_PULL_PAGES = 20
-MAX_DEVICES = 200
-MAX_SUMMARY_BYTES = 256_000
 
 
 class Agent:
@@ -74,7 +71,7 @@ class Agent:
         self._probe_at = 0.0
         self._last_bookkeep = 0.0
         self._success_unrecorded = False
-        self._devices_warned: str | None = None
+        self._summary = DeviceSummary(devices_summary_path(settings))
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock_fd: int | None = None
@@ -277,9 +274,9 @@ class Agent:
         if resp.status == 401:
             raise Unauthorized(f"{method} {path.split('?')[0]}: HTTP 401")
         if resp.status in (429, 503):
-            raise Busy(resp.status, _retry_after(resp.headers.get("retry-after")))
+            raise Busy(resp.status, retry_after(resp.headers.get("retry-after")))
         if resp.status >= 500:
-            raise ServerError(resp.status, f"{method} {path.split('?')[0]}: {_error_text(resp)}")
+            raise ServerError(resp.status, f"{method} {path.split('?')[0]}: {error_text(resp)}")
         self._succeeded()  # any proper answer ends a failure streak
         return resp
 
@@ -305,15 +302,15 @@ class Agent:
         assert self.outbox is not None
         resp = self._call("POST", "/v1/requests", row.body.encode(), {"Idempotency-Key": row.id})
         if resp.status in (200, 201):
-            ticket, status = _accepted(resp.body, row.id)
+            ticket, status = accepted(resp.body, row.id)
             self.outbox.mark_delivered(row.id, ticket, status)
             log.info("request %s delivered (ticket %s, HTTP %d)", row.id, ticket, resp.status)
         elif resp.status in (400, 422):
-            err = _rejection(resp)
+            err = rejection(resp)
             self.outbox.mark_rejected(row.id, str(err))
             log.warning("request %s rejected by the central: %s", row.id, err)
         else:
-            raise ServerError(resp.status, f"POST /v1/requests: unexpected answer ({_error_text(resp)})")
+            raise ServerError(resp.status, f"POST /v1/requests: unexpected answer ({error_text(resp)})")
 
     def _send_batch(self, rows: list[Claimed]) -> None:
         assert self.outbox is not None
@@ -326,7 +323,7 @@ class Agent:
             log.warning("batch refused with HTTP %d: sending one at a time for %.0f s", resp.status, BATCH_OFF_S)
             return
         if resp.status != 200:
-            raise ServerError(resp.status, f"POST /v1/requests:batch: unexpected answer ({_error_text(resp)})")
+            raise ServerError(resp.status, f"POST /v1/requests:batch: unexpected answer ({error_text(resp)})")
         results = resp.body.get("results") if isinstance(resp.body, dict) else None
         if not isinstance(results, list) or len(results) != len(rows):
             raise BadResponse("POST /v1/requests:batch: results do not match the requests sent")
@@ -336,11 +333,11 @@ class Agent:
                 raise BadResponse("POST /v1/requests:batch: results out of order")
             status = result.get("status")
             if status in (200, 201):
-                ticket, _ = _accepted(result, row.id)
+                ticket, _ = accepted(result, row.id)
                 status = result.get("request_status")
                 delivered.append((row.id, ticket, status if status in STATUSES else "pending"))
             elif status in (400, 422):
-                rejected.append((row.id, str(_rejection(Response(status, {}, result)))))
+                rejected.append((row.id, str(rejection(Response(status, {}, result)))))
             else:
                 retry.append(row.id)
         self.outbox.settle(delivered, rejected)
@@ -361,9 +358,9 @@ class Agent:
                 self.outbox.mark_rating(r.id, r.stars, "sent")
             elif resp.status in (400, 404, 422):
                 self.outbox.mark_rating(r.id, r.stars, "rejected")
-                log.warning("rating of request %s refused: HTTP %d %s", r.id, resp.status, _error_text(resp))
+                log.warning("rating of request %s refused: HTTP %d %s", r.id, resp.status, error_text(resp))
             else:
-                raise ServerError(resp.status, f"rating: unexpected answer ({_error_text(resp)})")
+                raise ServerError(resp.status, f"rating: unexpected answer ({error_text(resp)})")
         return bool(due)
 
     def _pull(self) -> None:
@@ -374,8 +371,8 @@ class Agent:
             path = f"/v1/kiosks/{self.settings.kiosk_id}/updates" + (f"?cursor={quote(cursor)}" if cursor else "")
             resp = self._call("GET", path)
             if resp.status != 200:
-                raise ServerError(resp.status, f"GET updates: unexpected answer ({_error_text(resp)})")
-            new_cursor, updates, notices = _parse_updates(resp.body)
+                raise ServerError(resp.status, f"GET updates: unexpected answer ({error_text(resp)})")
+            new_cursor, updates, notices = parse_updates(resp.body)
             if not updates and not notices and new_cursor == cursor:
                 return
             changed = self.outbox.apply_updates(updates, notices, new_cursor)
@@ -392,99 +389,12 @@ class Agent:
         assert self.outbox is not None
         h = self.outbox.health()
         body = {"version": _version(), "outbox_depth": h.depth, "oldest_pending_s": h.oldest_pending_s,
-                "devices": self._devices(), "ts": now_rfc3339()}
+                "devices": self._summary.devices(), "ts": now_rfc3339()}
         resp = self._call("POST", f"/v1/kiosks/{self.settings.kiosk_id}/heartbeat",
                           json.dumps(body, ensure_ascii=False).encode())
         if not 200 <= resp.status < 300:
-            log.warning("heartbeat refused: HTTP %d %s", resp.status, _error_text(resp))
+            log.warning("heartbeat refused: HTTP %d %s", resp.status, error_text(resp))
 
-    def _devices(self) -> list[dict[str, Any]]:
-        """The device summary the kiosk app writes to <state_dir>/devices-summary.json (docs/sync.md)."""
-        path = devices_summary_path(self.settings)
-        try:
-            if path.stat().st_size > MAX_SUMMARY_BYTES:
-                raise ValueError("file too large")
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            items = doc.get("devices") if isinstance(doc, dict) else doc
-            if not isinstance(items, list):
-                raise ValueError("expected a list of devices")
-            out = []
-            for d in items[:MAX_DEVICES]:
-                if not isinstance(d, dict) or not all(isinstance(d.get(k), str) for k in ("kind", "id", "availability")):
-                    raise ValueError("each device needs kind, id and availability")
-                fault = d.get("fault")
-                out.append({"kind": d["kind"], "id": d["id"], "availability": d["availability"],
-                            "fault": fault if isinstance(fault, str) else None})
-            self._devices_warned = None
-            return out
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as err:
-            if self._devices_warned != str(err):
-                log.warning("ignoring %s: %s", path, err)
-                self._devices_warned = str(err)
-            return []
-
-
-def _accepted(body: Any, request_id: str) -> tuple[str, str]:
-    """Ticket and status of a 200/201 answer; BadResponse if they are missing."""
-    if not isinstance(body, dict) or body.get("id") != request_id or not isinstance(body.get("ticket"), str) \
-            or not body["ticket"] or len(body["ticket"]) > 64:
-        raise BadResponse("answer to a submitted request lacks its id or ticket")
-    status = body.get("status")
-    return body["ticket"], status if status in STATUSES else "pending"
-
-
-def _rejection(resp: Response) -> Rejected:
-    """A 400/422 with the contract's error body; without one it is not trusted as a rejection."""
-    err = resp.body.get("error") if isinstance(resp.body, dict) else None
-    if not isinstance(err, dict) or not isinstance(err.get("code"), str):
-        raise BadResponse(f"HTTP {resp.status} without the contract's error body: not taken as a rejection")
-    field = err.get("field") if isinstance(err.get("field"), str) else None
-    return Rejected(resp.status, err["code"], str(err.get("message", ""))[:200], field)
-
-
-def _parse_updates(body: Any) -> tuple[str, list[Update], list[Notice]]:
-    """Validate an /updates answer; bad items are logged and dropped, a bad envelope is BadResponse."""
-    if not isinstance(body, dict) or not isinstance(body.get("cursor"), str) or not 0 < len(body["cursor"]) <= 200:
-        raise BadResponse("GET updates: answer without a cursor")
-    reqs, notes = body.get("requests", []), body.get("notices", [])
-    if not isinstance(reqs, list) or not isinstance(notes, list):
-        raise BadResponse("GET updates: requests and notices must be lists")
-    updates, notices = [], []
-    for item in reqs:
-        try:
-            updates.append(Update.from_wire(item))
-        except InvalidRequest as err:
-            log.warning("update dropped: %s", err)
-    for item in notes:
-        try:
-            notices.append(Notice.from_wire(item))
-        except InvalidRequest as err:
-            log.warning("notice dropped: %s", err)
-    return body["cursor"], updates, notices
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _error_text(resp: Response) -> str:
-    err = resp.body.get("error") if isinstance(resp.body, dict) else None
-    if isinstance(err, dict):
-        return f"HTTP {resp.status} {err.get('code')}: {str(err.get('message'))[:200]}"
-    return f"HTTP {resp.status}"
 
 
 _VERSION: list[str] = []

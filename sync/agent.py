@@ -355,9 +355,9 @@ class Agent:
             body = json.dumps({"stars": r.stars, "comment": r.comment}, ensure_ascii=False).encode()
             resp = self._call("POST", f"/v1/requests/{r.id}/rating", body)
             if 200 <= resp.status < 300:
-                self.outbox.mark_rating(r.id, r.stars, "sent")
+                self.outbox.mark_rating(r, "sent")
             elif resp.status in (400, 404, 422):
-                self.outbox.mark_rating(r.id, r.stars, "rejected")
+                self.outbox.mark_rating(r, "rejected")
                 log.warning("rating of request %s refused: HTTP %d %s", r.id, resp.status, error_text(resp))
             else:
                 raise ServerError(resp.status, f"rating: unexpected answer ({error_text(resp)})")

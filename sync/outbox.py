@@ -453,11 +453,11 @@ class Outbox:
                 " AND delivery='delivered' LIMIT ?", (limit,)).fetchall()
         return [DueRating(*r) for r in rows]
 
-    def mark_rating(self, request_id: str, stars: int, state: str) -> None:
+    def mark_rating(self, rating: DueRating, state: str) -> None:
         """Record that this rating was sent (or refused); a newer rating stays pending."""
         with self._write() as c:
-            c.execute("UPDATE requests SET rating_state=? WHERE id=? AND rating=? AND rating_state='pending'",
-                      (state, request_id, stars))
+            c.execute("UPDATE requests SET rating_state=? WHERE id=? AND rating=? AND rating_comment IS ?"
+                      " AND rating_state='pending'", (state, rating.id, rating.stars, rating.comment))
 
     def pending_ids(self) -> list[str]:
         """Ids of every request not yet delivered or rejected (for tests and tools)."""

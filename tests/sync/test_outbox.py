@@ -167,10 +167,10 @@ def test_rating_needs_a_finished_request_and_waits_for_delivery(outbox):
     assert outbox.request(rid).rating == 4
     due = outbox.due_ratings()
     assert [(d.id, d.stars, d.comment) for d in due] == [(rid, 4, "师傅很耐心")]
-    outbox.rate(rid, 5)  # a newer rating before the first was sent: the old one is not marked sent
-    outbox.mark_rating(rid, 4, "sent")
-    assert outbox.due_ratings()[0].stars == 5
-    outbox.mark_rating(rid, 5, "sent")
+    outbox.rate(rid, 4, "师傅很耐心，谢谢")  # a newer rating before the first was sent: it stays due
+    outbox.mark_rating(due[0], "sent")
+    assert outbox.due_ratings()[0].comment == "师傅很耐心，谢谢"
+    outbox.mark_rating(outbox.due_ratings()[0], "sent")
     assert outbox.due_ratings() == []
 
 

@@ -95,17 +95,17 @@ class Central:
                 self.proc.wait()
 
 
-def start_central(tmp_path: Path, *args: str) -> Central:
-    """Start `lobby-sync central` on a free port and wait for its `listening on` line."""
+def start_central(tmp_path: Path, *args: str, port: int = 0) -> Central:
+    """Start `lobby-sync central` (on a free port by default) and wait for its `listening on` line."""
     token_file = tmp_path / "kiosk.token"
     staff_file = tmp_path / "staff.token"
     token_file.write_text("kiosk-secret\n")
     staff_file.write_text("staff-secret\n")
     db = tmp_path / "central.sqlite3"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync", "central", "--port", "0", "--db", str(db), "--token-file",
+        [sys.executable, "-m", "sync", "central", "--port", str(port), "--db", str(db), "--token-file",
          str(token_file), "--staff-token-file", str(staff_file), *args],
-        stdout=subprocess.PIPE, stderr=(tmp_path / "central.log").open("w"), text=True, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=(tmp_path / "central.log").open("a"), text=True, cwd=REPO,
         env=os.environ.copy())
     assert proc.stdout is not None
     line = proc.stdout.readline()

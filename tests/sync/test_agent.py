@@ -215,3 +215,25 @@ def test_a_new_urgent_request_skips_the_backoff_and_takes_the_queue_along(tmp_pa
     # the central answered again, so the waiting queue goes too, without sitting out its backoff
     wait_until(lambda: box.request(normal).delivery == "delivered", timeout=20, what="the rest of the queue")
     box.close()
+
+
+def test_agent_reconnects_after_the_central_restarts(tmp_path, agent_for):
+    from tests.sync.conftest import start_central
+
+    central = start_central(tmp_path)
+    port = int(central.url.rsplit(":", 1)[1])
+    try:
+        s = settings_for(tmp_path, central)
+        box = Outbox.open(s)
+        first = box.enqueue(body()).id
+        agent = agent_for(s)
+        wait_until(lambda: box.request(first).delivery == "delivered", what="first delivery")
+        central.stop()
+        second = box.enqueue(body()).id
+        wait_until(lambda: box.request(second).attempts >= 2, what="failed attempts while it is down")
+        central = start_central(tmp_path, port=port)  # same port, same database
+        wait_until(lambda: box.request(second).delivery == "delivered", what="delivery after the restart")
+        assert agent.alive and central.stats()["created"] == 2
+        box.close()
+    finally:
+        central.stop()

@@ -3,7 +3,8 @@
 `start()` loads the model on the `voice-model` thread and probes the
 microphone, so the touch UI never waits. While the microphone is missing
 (never there, or lost mid-utterance) the `voice-mic` thread probes for it
-every `mic_retry_s` and reports voice ready again when it is back. A file
+every `mic_retry_s` and reports voice ready again when it is back; while it
+is there and idle, it checks every `idle_probe_s` that it still is. A file
 source (`file:///x.wav`) needs only the model, not the microphone.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,10 +59,11 @@ class VoiceService:
     """Offline voice intake: model loading, microphone supervision, listening sessions."""
 
     def __init__(self, settings: VoiceSettings, *, model_loader: Callable[[str], Model] = load_model,
-                 mic_retry_s: float = 2.0, stall_s: float = 2.0) -> None:
+                 mic_retry_s: float = 2.0, idle_probe_s: float = 30.0, stall_s: float = 2.0) -> None:
         self.settings = settings
         self._load = model_loader
         self.mic_retry_s = mic_retry_s
+        self.idle_probe_s = idle_probe_s
         self.stall_s = stall_s
         self._lock = threading.Lock()
         self._listeners: list[Callable[[VoiceStatus], object]] = []
@@ -164,7 +167,9 @@ class VoiceService:
         return True
 
     def _watch_mic(self) -> None:
-        # One reconnect policy: while the microphone is missing, probe every mic_retry_s.
+        # One reconnect policy: while the microphone is missing, probe every mic_retry_s; while it
+        # is there and idle, check every idle_probe_s that it still is (unplugged between requests).
+        last_check = time.monotonic()
         while not self._stopping.is_set():
             self._wake.wait(self.mic_retry_s)
             self._wake.clear()
@@ -172,9 +177,17 @@ class VoiceService:
                 return
             with self._lock:
                 missing, loaded = self._mic is None, self._model is not None or self._model_error
-            if missing and loaded and self._probe_mic():
-                log.info("microphone is back")
-                self._recompute()
+            if not loaded:
+                continue
+            if missing:
+                if self._probe_mic():
+                    log.info("microphone is back")
+                    self._recompute()
+            elif self.idle_probe_s and time.monotonic() - last_check >= self.idle_probe_s:
+                last_check = time.monotonic()
+                if not self._probe_mic():
+                    log.warning("microphone gone while idle")
+                    self._recompute()
 
     def _mic_failed(self, err: VoiceError) -> None:
         with self._lock:

@@ -348,3 +348,22 @@ def test_start_returns_at_once_and_the_model_loads_in_the_background(ko_model, f
     finally:
         release.set()
         svc.stop()
+
+
+def test_a_microphone_unplugged_while_idle_is_noticed_and_its_return_too(ko_model, file_mic, tmp_path):
+    elsewhere = tmp_path / "other.conf"  # the sound system without our microphone (another one is there)
+    elsewhere.write_text(file_mic.conf.read_text().replace(file_mic.device, "othermic"))
+    svc = VoiceService(VoiceSettings(state_dir=str(tmp_path), input_device=file_mic.device),
+                       model_loader=lambda _path: ko_model, mic_retry_s=0.1, idle_probe_s=0.2)
+    svc.start()
+    try:
+        wait_for(lambda: svc.status().state == "ready")
+        os.environ["ALSA_CONFIG_PATH"] = str(elsewhere)
+        wait_for(lambda: svc.status().state == "unavailable")
+        assert "no microphone: input device 'kioskmic' not found" in svc.status().reason
+        assert svc.status().microphone is None and svc.status().model == "model"
+        os.environ["ALSA_CONFIG_PATH"] = str(file_mic.conf)
+        wait_for(lambda: svc.status().state == "ready")
+    finally:
+        os.environ["ALSA_CONFIG_PATH"] = str(file_mic.conf)
+        svc.stop()

@@ -87,14 +87,15 @@ def _app_class():
         def on_start(self) -> None:
             self.services.start()
             self._events.append(Clock.schedule_interval(self._tick, TICK_S))
-            if self.notifier.enabled:
-                self._events.append(Clock.schedule_interval(lambda _dt: self.notifier.ping(), self.notifier.interval_s))
             Clock.schedule_once(lambda _dt: Clock.schedule_once(self._became_interactive, 0), 0)
 
         def _became_interactive(self, _dt: float) -> None:
             self.interactive_at = time.monotonic()
-            self.notifier.ready()
-            self.notifier.ping()
+            if self.notifier.enabled:
+                self.notifier.ready()
+                self.notifier.ping()
+                # pinged from the main loop: a hung UI thread stops the pings and systemd restarts us
+                self._events.append(Clock.schedule_interval(lambda _dt: self.notifier.ping(), self.notifier.interval_s))
             self.dispatch("on_interactive")
 
         def on_interactive(self) -> None:
@@ -162,7 +163,7 @@ def _app_class():
                 except Exception:  # one broken screen must not keep the others' data on screen
                     log.exception("reset of screen %s failed", widget.name)
             self.sm.current = "home"
-            self.idle.touched()
+            self.idle.answered()
 
         def action_finished(self) -> None:
             self.idle.action_finished()
@@ -180,8 +181,8 @@ def _app_class():
                     self._idle_home()
                 return
             if state == "active":
-                self._close_prompt()
-            elif state == "prompt":
+                return
+            if state == "prompt":
                 self._show_prompt()
             else:
                 log.info("idle: returning home")
@@ -192,7 +193,7 @@ def _app_class():
             """Nobody there: back to the configured language and text size, clear home."""
             self._restore_defaults()
             self.created["home"].reset()
-            self.idle.touched()
+            self.idle.answered()
 
         def _restore_defaults(self) -> None:
             self.lang = self.cfg.ui.language
@@ -207,7 +208,7 @@ def _app_class():
             self._prompt.seconds_left = int(self.idle.prompt_left_s() + 0.999)
 
         def _more_time(self) -> None:
-            self.idle.touched()
+            self.idle.answered()
             self._close_prompt()
 
         def _close_prompt(self) -> None:

@@ -51,7 +51,7 @@ class Catalog:
         return key in self._load().get(lang, {})
 
     def t(self, key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
-        """Translate `key` ("parcel.enter_code") into `lang`, formatting {named} fields.
+        """Translate `key` ("common.back") into `lang`, formatting {named} fields.
 
         A missing key falls back to Chinese, then to the key itself, with one
         logged warning: a screen never crashes on a missing string.

@@ -1,7 +1,9 @@
 """When to ask 还需要更多时间吗？ and when to go home: a small clock-driven state machine.
 
 The app feeds it touches and finished actions and asks `check()` on every
-tick; time comes from an injectable monotonic clock (tests advance it).
+tick; time comes from an injectable monotonic clock (tests advance it). Once
+the prompt is shown it stays until the resident answers (`answered()`) or it
+runs out: a stray touch on the dimmed background does not dismiss it.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ class IdleTimer:
         self.now = now
         self.last_touch = now()
         self.short = False
+        self.prompt_since: float | None = None
 
     def touched(self) -> None:
-        """A touch: the long timeout applies again."""
+        """A touch: the long timeout applies again (an open prompt still needs an answer)."""
         self.last_touch = self.now()
         self.short = False
 
@@ -34,21 +37,26 @@ class IdleTimer:
         self.last_touch = self.now()
         self.short = True
 
+    def answered(self) -> None:
+        """The prompt was answered (more time, or home): start counting afresh."""
+        self.prompt_since = None
+        self.touched()
+
     @property
     def limit_s(self) -> float:
         return self.after_action_s if self.short else self.timeout_s
 
-    def idle_s(self) -> float:
-        return self.now() - self.last_touch
-
     def check(self) -> str:
-        idle = self.idle_s()
-        if idle >= self.limit_s + self.prompt_s:
-            return "expired"
-        if idle >= self.limit_s:
+        now = self.now()
+        if self.prompt_since is not None:
+            return "expired" if now - self.prompt_since >= self.prompt_s else "prompt"
+        if now - self.last_touch >= self.limit_s:
+            self.prompt_since = now
             return "prompt"
         return "active"
 
     def prompt_left_s(self) -> float:
         """Seconds left on the prompt before going home."""
-        return max(0.0, self.limit_s + self.prompt_s - self.idle_s())
+        if self.prompt_since is None:
+            return self.prompt_s
+        return max(0.0, self.prompt_s - (self.now() - self.prompt_since))

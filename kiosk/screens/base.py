@@ -87,7 +87,7 @@ class KioskScreen(Screen):
         return self.app.theme
 
     def t(self, key: str, **fmt: Any) -> str:
-        """Translate a strings key ("parcel.enter_code") into the current language."""
+        """Translate a strings key ("common.back") into the current language."""
         return self.app.tr(key, **fmt)
 
     # -- navigation ----------------------------------------------------------------

@@ -78,9 +78,13 @@ class Driver:
         self.app = app
 
     def roots(self) -> list[Any]:
+        """The window's children; only the topmost popup while one is open (it takes every touch)."""
         from kivy.core.window import Window
+        from kivy.uix.modalview import ModalView
 
-        return list(Window.children)
+        roots = list(Window.children)
+        modals = [r for r in roots if isinstance(r, ModalView)]
+        return modals[:1] or roots
 
     def walk(self) -> Iterator[Any]:
         for root in self.roots():
@@ -109,18 +113,19 @@ class Driver:
         return found
 
     def find(self, **how: Any) -> Any:
-        """The one widget matching; a label inside a button resolves to the button."""
+        """The first widget matching; a label found by its text resolves to its button."""
         found = self.find_all(**how)
         assert found, f"nothing on screen matches {how} (screen {self.app.current!r})"
         widget = found[0]
         from kivy.uix.behaviors import ButtonBehavior
+        from kivy.uix.label import Label
 
-        if not isinstance(widget, ButtonBehavior):
+        if isinstance(widget, Label) and "id" not in how:
             parent = widget.parent
-            while parent is not None and not isinstance(parent, ButtonBehavior):
-                parent = getattr(parent, "parent", None)
-            if parent is not None:
-                widget = parent
+            while isinstance(parent, Widget):
+                if isinstance(parent, ButtonBehavior):
+                    return parent
+                parent = parent.parent
         return widget
 
     def frames(self, n: int = 1) -> Iterator[None]:
@@ -128,9 +133,10 @@ class Driver:
             yield
 
     def tap(self, widget: Any) -> Iterator[None]:
-        """A real touch down and up at the widget's centre, then two frames."""
+        """A real touch down and up at the widget's centre (after a frame for layout), then two frames."""
         from kivy.tests import UnitTestTouch
 
+        yield
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()

@@ -22,3 +22,26 @@ def test_home_switches_language_and_large_text(kiosk_app, drive):
         assert app.lang == "zh" and d.find(id="btn_voice").text == "说一说"
 
     drive(app, scenario)
+
+
+def test_home_says_why_buttons_cannot_work_when_broker_and_voice_are_missing(kiosk_app, drive):
+    """No broker on the configured port, no voice model: the app starts and says so in words."""
+    app = kiosk_app()
+
+    def scenario(d):
+        home = app.screen("home")
+        parcel = d.find(id="btn_parcel")
+        yield from d.wait(lambda: parcel.reason == "楼内设备暂时连不上，正在重新连接。", what="parcel reason")
+        assert d.find(id="btn_health").reason == "楼内设备暂时连不上，正在重新连接。"
+        assert d.find(id="btn_emergency").reason == ""  # emergency never depends on anything
+        yield from d.wait(lambda: "语音" in home.problems_text, what="voice in the notice")
+        assert "楼内设备暂时连不上" in home.problems_text
+        assert parcel.style == "disabled"
+        yield from d.tap(parcel)
+        assert app.current == "home"  # the tap does nothing; the reason is already on the button
+        yield from d.tap(d.find(id="btn_repair"))
+        yield from d.wait(lambda: app.current == "repair", what="repair screen (needs only the outbox)")
+        yield from d.tap(d.find(id="back"))
+        yield from d.wait(lambda: app.current == "home", what="back home")
+
+    drive(app, scenario)

@@ -129,7 +129,7 @@ class IntentParser:
             e.danger for e in evidence.values())
         place = find_location(norm, self.vocabulary.rooms, said)
         tags = self._tags(said)
-        asking = any(w in said for w in self.vocabulary.information)
+        asking = self._asking(said)
         ranked = self._claimed_first(ranked, evidence, danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
             guesses = [self._reading(c, evidence[c], danger, asking, place, tags, transcript, 0.0, "low")
@@ -193,6 +193,13 @@ class IntentParser:
                     e.score += CONTEXT_WEIGHT
         return evidence
 
+    def _asking(self, said: dict[str, int]) -> bool:
+        """Whether the resident asks for information rather than reports a problem."""
+        v = self.vocabulary
+        if any(w in said for w in v.information):
+            return True
+        return any(w in said for w in v.questions) and not any(w in said for w in v.questions_unless)
+
     def _tags(self, said: dict[str, int]) -> set[str]:
         return {name for name, words in self.vocabulary.tags.items() if any(w in said for w in words)}
 
@@ -240,7 +247,7 @@ def _fires(combo: Combo, said: dict[str, int], anywhere: set[str]) -> bool:
 
 def _probe_words(v: Vocabulary) -> set[str]:
     """Every word the parser looks for besides keywords: combos, context, tags, places, rules."""
-    words: set[str] = {*v.rooms, *v.information}
+    words: set[str] = {*v.rooms, *v.information, *v.questions, *v.questions_unless}
     for combo in v.combos:
         words.update(combo.none)
         for group in combo.groups:

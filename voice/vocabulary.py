@@ -103,6 +103,8 @@ class Vocabulary:
     tags: dict[str, tuple[str, ...]]
     rooms: tuple[str, ...]
     information: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()          # ask for information unless an `unless` word is said
+    questions_unless: tuple[str, ...] = ()
     relocations: tuple[Relocate, ...] = ()
     not_by_sound: tuple[str, ...] = ()
     phrases: tuple[tuple[str, str], ...] = field(default=())
@@ -152,13 +154,16 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         b.add_relocation(entry, f"relocate[{i}]")
     tags = {name: b.words(words, f"tags.{name}") for name, words in _table(doc.get("tags", {}), "tags").items()}
     rooms = b.words(_table(doc.get("location", {}), "location").get("rooms", []), "location.rooms")
+    info = _table(doc.get("information", {}), "information")
     return Vocabulary(
         categories=b.categories, terms=tuple(b.terms), combos=tuple(b.combos),
         fillers=tuple(fillers), variants=dict(variants), normalise=b.normalise,
         negation=_negation(_table(doc.get("negation", {}), "negation"), b.normalise),
         tags=tags, rooms=rooms, phrases=tuple(b.phrases), source=source, relocations=tuple(b.relocations),
         not_by_sound=b.words(norm.get("not_by_sound", []), "normalise.not_by_sound", drop_empty=True),
-        information=b.words(_table(doc.get("information", {}), "information").get("words", []), "information.words"),
+        information=b.words(info.get("words", []), "information.words"),
+        questions=b.words(info.get("questions", []), "information.questions"),
+        questions_unless=b.words(info.get("unless", []), "information.unless"),
     )
 
 

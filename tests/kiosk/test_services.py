@@ -1,0 +1,117 @@
+"""The service layer against the real subsystems: a mosquitto broker with simulated devices,
+the SQLite outbox, the sync agent's summary reader. Callbacks arrive through Kivy's Clock."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+from kiosk.services import Services, Unavailable, failure_key
+from sync.settings import devices_summary_path
+from sync.summary import DeviceSummary
+from tests.kiosk.conftest import make_config
+
+
+def pump(cond, timeout: float = 10.0, what: str = "condition") -> None:
+    """Run Kivy's clock (where callbacks land) until cond() holds."""
+    from kivy.clock import Clock
+
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        Clock.tick()
+
+
+def kiosk_state_watcher(port: int, topic: str) -> tuple[mqtt.Client, list[dict]]:
+    seen: list[dict] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_message = lambda _c, _u, msg: seen.append(json.loads(msg.payload))
+    client.connect("127.0.0.1", port)
+    client.subscribe(topic, qos=1)
+    client.loop_start()
+    return client, seen
+
+
+def test_services_publish_state_write_the_summary_and_queue_requests(mosquitto, tmp_path):
+    from devices.settings import BrokerSettings
+    from devices.simulator.runner import SimConfig, Simulation
+
+    cfg = make_config(tmp_path / "state", broker_port=mosquitto.port)
+    sim = Simulation(SimConfig(broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
+                               building=cfg.building_id, doors=1, lockers=1, health=0, compartments=4))
+    sim.start()
+    assert sim.wait_ready(10)
+    watcher, states = kiosk_state_watcher(mosquitto.port, f"lobby/v1/{cfg.building_id}/kiosk/{cfg.kiosk_id}/state")
+    services = Services(cfg, voice_factory=None, state_interval_s=0.2)
+    ui_thread = threading.current_thread()
+    results: dict = {}
+    try:
+        services.start()
+        pump(lambda: services.devices.available("locker"), what="locker online through the link")
+        av = services.availability()
+        assert (av.devices, av.locker, av.requests) == (None, None, None)
+        assert av.voice == "common.unavail_voice" and av.health == "common.unavail_health"
+
+        body = {"channel": "touch", "category": "repair", "urgency": "normal", "summary": "厨房灯不亮",
+                "contact": {"room": "3-2-301", "phone": None}}
+
+        def done(enq):
+            results["thread"] = threading.current_thread()
+            results["enq"] = enq
+
+        services.requests.submit(body, done, lambda err: results.setdefault("err", err))
+        pump(lambda: "enq" in results or "err" in results, what="enqueued")
+        assert "err" not in results and results["thread"] is ui_thread  # callbacks on the UI thread
+        services.requests.find(room="3-2-301", on_done=lambda views: results.setdefault("found", views))
+        pump(lambda: "found" in results, what="find")
+        assert [v.local_ticket for v in results["found"]] == [results["enq"].local_ticket]
+
+        # the kiosk's retained state on the broker shows the queued request
+        pump(lambda: any(s.get("outbox_depth") == 1 for s in states), what="kiosk state with depth 1")
+        # the heartbeat summary, read back the way the sync agent reads it
+        path = devices_summary_path(cfg.sync)
+        pump(lambda: len(DeviceSummary(path).devices()) == 2, what="two devices in the summary")
+        assert {(d["kind"], d["availability"]) for d in DeviceSummary(path).devices()} == {
+            ("door", "online"), ("locker", "online")}
+        assert "3-2-301" not in path.read_text()  # nothing personal in the summary
+
+        # bad input is refused with a reason, nothing stored
+        services.requests.submit({"channel": "touch"}, None, lambda err: results.setdefault("bad", err))
+        pump(lambda: "bad" in results, what="refusal")
+        assert failure_key(results["bad"]) == "common.err_invalid_request"
+
+        # the broker goes away: the reason changes, requests are still accepted
+        mosquitto.stop()
+        pump(lambda: services.availability().devices == "common.unavail_broker", what="broker down")
+        services.requests.submit(body, lambda enq: results.setdefault("enq2", enq), None)
+        pump(lambda: "enq2" in results, what="queued while the broker is down")
+        services.devices.pickup("123456", None, lambda err: results.setdefault("pickup_err", err))
+        pump(lambda: "pickup_err" in results, what="pickup refused")
+    finally:
+        services.stop()
+        watcher.loop_stop()
+        sim.stop(graceful=False)
+
+
+def test_services_start_with_no_subsystem_and_say_why():
+    cfg = make_config(__import__("pathlib").Path("/nonexistent/lobby-state"))
+    services = Services(cfg, link_factory=None, outbox_factory=None, voice_factory=None, state_interval_s=0.2)
+    errors: list = []
+    services.start()
+    try:
+        services.devices.pickup("123456", None, errors.append)
+        services.requests.submit({"channel": "touch"}, None, errors.append)
+        pump(lambda: len(errors) == 2, what="two refusals")
+        assert all(isinstance(e, Unavailable) for e in errors)
+        assert {failure_key(e) for e in errors} == {"common.unavail_devices", "common.unavail_requests"}
+        session = services.voice.listen(None, None, errors.append)
+        pump(lambda: len(errors) == 3, what="voice refusal")
+        assert errors[2] == "voice disabled"
+        session.cancel()
+        av = services.availability()
+        assert av.voice == "common.unavail_voice" and av.devices == "common.unavail_devices"
+    finally:
+        services.stop()

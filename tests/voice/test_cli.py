@@ -70,3 +70,11 @@ def test_listen_without_a_microphone_says_why(run_cli, file_mic):
                 env={"ALSA_CONFIG_PATH": str(file_mic.conf)}, timeout=120)
     assert r.returncode == 1
     assert "voice unavailable: no microphone" in one_reason(r.stderr)
+
+
+def test_listen_on_a_machine_without_a_sound_card(run_cli):
+    # this build machine's own ALSA configuration: no card at all
+    r = run_cli("voice", "listen", "--model", ko_model_dir(),
+                env={"ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf"}, timeout=60)
+    assert r.returncode == 1
+    assert "voice unavailable: no microphone: default input device not found" in one_reason(r.stderr)

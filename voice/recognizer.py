@@ -54,8 +54,8 @@ def load_model(path: str) -> Model:
     check_model_dir(path)
     try:
         import vosk
-    except ImportError as err:  # the library itself is missing or broken
-        raise ModelUnavailable(f"the vosk library cannot be imported: {err}") from None
+    except (ImportError, OSError) as err:  # the library or its libvosk.so is missing or broken
+        raise ModelUnavailable(f"the vosk library cannot be loaded: {err}") from None
     vosk.SetLogLevel(-1)
     try:
         model = vosk.Model(path)

@@ -210,7 +210,8 @@ class VoiceService:
             previous, model, model_err = self._session, self._model, self._model_error
         if previous is not None and not previous.done:
             previous.cancel()
-            previous.wait(5)
+            if not previous.on_own_thread:  # listen() called from the previous session's callback
+                previous.wait(5)
         try:
             src = open_source(source, s.input_device)
             if model is None:

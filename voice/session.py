@@ -95,6 +95,11 @@ class ListenSession:
     def done(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def on_own_thread(self) -> bool:
+        """True when called from this session's decoding thread (i.e. from one of its callbacks)."""
+        return threading.current_thread() is self._thread
+
     def start(self) -> ListenSession:
         self._thread.start()
         return self

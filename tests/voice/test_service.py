@@ -367,3 +367,18 @@ def test_a_microphone_unplugged_while_idle_is_noticed_and_its_return_too(ko_mode
     finally:
         os.environ["ALSA_CONFIG_PATH"] = str(file_mic.conf)
         svc.stop()
+
+
+def test_listen_again_from_a_final_callback(make_service, tmp_path):
+    svc = make_service()
+    wav = write_wav(tmp_path / "quiet.wav", silence(1.0))
+    second = Recorder()
+    sessions = []
+
+    def again(_text: str) -> None:
+        sessions.append(second.listen(svc, source=wav.as_uri() + "?pace=fast"))
+
+    first = svc.listen(None, again, None, source=wav.as_uri() + "?pace=fast")
+    assert first.wait(10)
+    wait_for(lambda: len(sessions) == 1)
+    assert sessions[0].wait(10) and second.finals == [""] and second.errors == []

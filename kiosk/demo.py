@@ -128,7 +128,9 @@ def _print_summary(summary: dict, out: Path, building: object) -> None:
     print("\nlobby-kiosk demo: tour finished" + ("" if summary.get("ok") else " WITH FAILURES"))
     for step in summary["steps"]:
         mark = "ok  " if step["ok"] else "FAIL"
-        made = ", ".join(f"{k} {v}" for k, v in step["produced"].items() if k in ("ticket", "compartment", "reading"))
+        # a health reading is personal: the terminal, like any log, gets no values (summary.json has them)
+        made = ", ".join("reading taken" if k == "reading" else f"{k} {v}"
+                         for k, v in step["produced"].items() if k in ("ticket", "compartment", "reading"))
         extra = f" ({made})" if made else ""
         err = f" - {step['error']}" if step.get("error") else ""
         print(f"  {mark} {step['number']:02d} {step['step']}{extra}{err}")

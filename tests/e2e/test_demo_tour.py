@@ -1,0 +1,64 @@
+"""`lobby-kiosk demo --headless`: the whole stack, driven by taps, ends with every step done."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+
+import pytest
+
+from tests.e2e.demo_run import demo_run, processes_mentioning
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(700)]
+
+EXPECTED_STEPS = ["home", "voice-request", "parcel-pickup", "blood-pressure", "staff-done",
+                  "status-at-kiosk", "technician"]
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_every_step_of_the_tour_succeeds():
+    run = demo_run()
+    assert run.returncode == 0, run.explain()
+    summary = run.summary
+    assert summary["ok"] is True and summary["finished"] is True
+    assert [s["step"] for s in summary["steps"]] == EXPECTED_STEPS
+    failed = [(s["step"], s["error"]) for s in summary["steps"] if not s["ok"]]
+    assert failed == []
+
+
+def test_the_tour_produced_a_ticket_a_compartment_and_a_plausible_reading():
+    summary = demo_run().summary
+    assert re.fullmatch(r"[A-Za-z0-9-]{3,32}", str(summary["ticket"])), summary["ticket"]
+    assert re.fullmatch(r"[A-Z]\d{2}", summary["compartment"]), summary["compartment"]
+    r = summary["reading"]
+    assert 70 <= r["systolic"] <= 260 and 40 <= r["diastolic"] <= 160 and 30 <= r["pulse"] <= 200
+    assert r["systolic"] > r["diastolic"]
+    status = next(s for s in summary["steps"] if s["step"] == "status-at-kiosk")
+    assert status["produced"]["status"] == "done"
+    assert status["produced"]["ticket"] == summary["ticket"]
+
+
+def test_each_step_left_a_distinct_non_trivial_screenshot():
+    run = demo_run()
+    digests = set()
+    for number, step in enumerate(run.summary["steps"], start=1):
+        name = step["screenshot"]
+        assert name == f"{number:02d}-{step['step']}.png"
+        data = (run.out / name).read_bytes()
+        width, height = _png_size(data)
+        assert (width, height) == (540, 960)
+        assert len(data) > 15_000, f"{name} is nearly empty ({len(data)} bytes)"
+        digests.add(hashlib.sha256(data).hexdigest())
+    assert len(digests) == len(run.summary["steps"]), "two steps show the very same picture"
+
+
+def test_the_demo_leaves_no_process_behind():
+    run = demo_run()
+    assert processes_mentioning(str(run.out)) == []
+    assert "staff page" in run.stdout

@@ -80,6 +80,26 @@ def test_words_that_contain_a_negation_still_match(parser):
     assert parser.parse("燃气灶 打 不 着 火").urgency == "normal"          # 打不着火 is not 着火
 
 
+def test_the_kiosk_slogan_works(parser):
+    # "喊一嗓子'我要修灯'就能提交": no place said, so a home repair, confidently
+    intent = parser.parse("我 要 修 灯")
+    assert (intent.category, intent.urgency, intent.tier) == ("repair", "normal", "high")
+
+
+def test_the_place_decides_between_home_and_public(parser):
+    assert parser.parse("我家 的 灯 坏 了").category == "repair"
+    assert parser.parse("楼道 的 灯 坏 了").category == "public_facility"
+    assert parser.parse("楼道 的 窗户 关 不 上").category == "public_facility"
+    assert parser.parse("卧室 的 窗户 关 不 上").category == "repair"
+
+
+def test_questions_ask_for_information(parser):
+    assert parser.parse("快递 柜 晚上 几点 关门").urgency == "low"
+    assert parser.parse("驿站 在 哪里 我 想 去 取 快递").urgency == "low"
+    assert parser.parse("我 的 快递 在 哪里 一直 没 收到").urgency == "normal"
+    assert parser.parse("电梯 什么 时候 能 修好 都 停 了 两天 了").urgency == "high"
+
+
 def test_high_tier_is_one_confident_reading(parser):
     intent = parser.parse("楼下 垃圾桶 满 了 好几天 没 人 收")
     assert (intent.category, intent.tier) == ("sanitation", "high")

@@ -59,8 +59,13 @@ class Speaker:
         return proc.wait(timeout) if proc is not None else None
 
     def cancel(self) -> None:
+        """Stop speaking now (e.g. the resident pressed the microphone button)."""
         with self._lock:
             self.cancel_locked()
+
+    def speaking(self) -> bool:
+        proc = self._proc
+        return proc is not None and proc.poll() is None
 
     def cancel_locked(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -77,11 +82,26 @@ _default: Speaker | None = None
 _default_lock = threading.Lock()
 
 
-def say(text: str, voice: str = "cmn") -> bool:
-    """Speak `text` with espeak-ng without blocking; False when it cannot speak."""
+def _speaker(voice: str | None = None) -> Speaker:
     global _default
     with _default_lock:
-        if _default is None or _default.voice != voice:
-            _default = Speaker(voice)
-        speaker = _default
-    return speaker.say(text)
+        if _default is None or (voice is not None and _default.voice != voice):
+            if _default is not None:
+                _default.cancel()
+            _default = Speaker(voice or "cmn")
+        return _default
+
+
+def say(text: str, voice: str = "cmn") -> bool:
+    """Speak `text` with espeak-ng without blocking; False when it cannot speak."""
+    return _speaker(voice).say(text)
+
+
+def stop() -> None:
+    """Stop what `say` is speaking, if anything (before listening, so the kiosk does not hear itself)."""
+    _speaker().cancel()
+
+
+def speaking() -> bool:
+    """Whether `say` is still speaking."""
+    return _speaker().speaking()

@@ -218,7 +218,8 @@ class VoiceService:
                 raise ModelUnavailable(model_err or "the recognition model is still loading")
         except VoiceError as err:
             src = _Unavailable(err)
-        is_mic = isinstance(src, MicSource)
+        # only the configured microphone's failures change voice's status
+        is_mic = isinstance(src, MicSource) and (src.device or None) == (s.input_device or None)
         session = ListenSession(src, model, config, on_partial=on_partial, on_final=on_final,  # type: ignore[arg-type]
                                 on_error=on_error, on_level=on_level,
                                 on_source_failed=self._mic_failed if is_mic else None,

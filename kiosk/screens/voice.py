@@ -95,6 +95,8 @@ class VoiceScreen(RequestFlow, KioskScreen):
     def on_params(self, source: str | None = None, **_params) -> None:
         """go("voice", source="file:///x.wav") listens to a file instead of the microphone."""
         self.source = source
+        if self.step in ("loading", "unavailable"):
+            self._check_status()
 
     def on_pre_enter(self, *_args) -> None:
         if self.step in ("idle", "loading", "unavailable"):
@@ -132,7 +134,7 @@ class VoiceScreen(RequestFlow, KioskScreen):
     @while_running
     def _check_status(self) -> None:
         status = self.services.voice.status()
-        if status.state == "ready":
+        if status.state == "ready" or (self.source and status.model):   # a file needs no microphone
             self._stop_poll()
             if self.step in ("loading", "unavailable"):
                 self.step = "idle"
@@ -185,7 +187,7 @@ class VoiceScreen(RequestFlow, KioskScreen):
         self._session = None
         self.level = 0.0
         status = self.services.voice.status()
-        if status.state != "ready":
+        if status.state != "ready" and not (self.source and status.model):
             self._check_status()
             return
         self._set_note("voice.listen_failed")

@@ -24,8 +24,9 @@ from typing import Any
 
 from voice import vocabulary as vocab_mod
 from voice.intent_location import location as find_location
-from voice.intent_match import Match, TermIndex, WordScanner
-from voice.vocabulary import FALLBACK_CATEGORY, URGENCIES, Combo, Vocabulary
+from voice.intent_match import Match, TermIndex
+from voice.intent_pinyin import term_syllables
+from voice.vocabulary import FALLBACK_CATEGORY, URGENCIES, Combo, Term, Vocabulary
 
 TIERS = ("high", "medium", "low")
 HIGH_CONFIDENCE = 0.6       # at or above: one tap to confirm
@@ -106,7 +107,10 @@ class IntentParser:
         self.vocabulary = vocabulary
         self._index = TermIndex(vocabulary.terms, vocabulary.negation, vocabulary.not_by_sound)
         self._order = {code: i for i, code in enumerate(vocabulary.categories)}
-        self._scanner = WordScanner(_probe_words(vocabulary))
+        # the other words the parser listens for (combos, context, tags, places), by text or sound
+        self._probes = TermIndex(tuple(Term(w, "", "", None, 0.0, syllables=term_syllables(w))
+                                       for w in sorted(_probe_words(vocabulary))),
+                                 vocabulary.negation, vocabulary.not_by_sound)
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> IntentParser:
@@ -120,7 +124,7 @@ class IntentParser:
         if not norm:
             return self._not_understood(transcript, norm, [])
         matches, negated = self._index.find(norm)
-        said, anywhere = self._scanner.scan(norm, negated)
+        said, anywhere = self._probes.said(norm, negated)
         evidence = self._evidence(matches, said, anywhere)
         ranked = sorted((c for c in evidence if evidence[c].score > 0),
                         key=lambda c: (not evidence[c].decisive, -evidence[c].score, -evidence[c].longest,

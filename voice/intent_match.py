@@ -43,11 +43,12 @@ class TermIndex:
 
     def __init__(self, terms: tuple[Term, ...], negation: Negation, not_by_sound: tuple[str, ...] = ()) -> None:
         self._by_text: dict[str, list[Term]] = defaultdict(list)
-        self._by_pair: dict[tuple[str, str], list[Term]] = defaultdict(list)
+        self._by_pair: dict[tuple[str, str], list[tuple[tuple[str, ...], Term]]] = defaultdict(list)
         for term in terms:
             self._by_text[term.text].append(term)
-            if len(term.syllables) >= 2:  # one syllable alone is too ambiguous to match by sound
-                self._by_pair[term.syllables[0], term.syllables[1]].append(term)
+            if len(term.text) >= 2:  # one syllable alone is too ambiguous to match by sound
+                for syllables in term.syllables:
+                    self._by_pair[syllables[0], syllables[1]].append((syllables, term))
         self._lengths = sorted({len(t) for t in self._by_text}, reverse=True)
         self._slip_free = {t for t in self._by_text if len(t) >= 2 and not SLIPPED.intersection(t)}
         self._negation = negation
@@ -87,17 +88,30 @@ class TermIndex:
         if not self._by_pair or n < 2:
             return out
         readings = text_readings(text)
+        found: set[tuple[int, int, Term]] = set()
         for i in range(n - 1):
             for a in readings[i]:
                 for b in readings[i + 1]:
-                    for term in self._by_pair.get((a, b), ()):
-                        end = i + len(term.syllables)
+                    for syllables, term in self._by_pair.get((a, b), ()):
+                        end = i + len(syllables)
                         heard = text[i:end]
                         if (end <= n and heard != term.text and heard not in self._not_by_sound
-                                and _plausible(heard, term.text) and all(
-                                s in readings[i + k] for k, s in enumerate(term.syllables[2:], 2))):
+                                and (i, end, term) not in found and _plausible(heard, term.text)
+                                and all(s in readings[i + k] for k, s in enumerate(syllables[2:], 2))):
+                            found.add((i, end, term))
                             out.append(Match(i, end, term, False))
         return out
+
+    def said(self, text: str, negated: list[tuple[int, int]]) -> tuple[dict[str, int], set[str]]:
+        """Words said outside every negated span, by characters or sound (with their first
+        position), and words said at all. Overlaps are kept: 楼道 and 楼道灯 are both said."""
+        said: dict[str, int] = {}
+        anywhere: set[str] = set()
+        for m in sorted(self._candidates(text), key=lambda m: m.start):
+            anywhere.add(m.term.text)
+            if m.term.text not in said and not any(a <= m.start < b for a, b in negated):
+                said[m.term.text] = m.start
+        return said, anywhere
 
     def _slipped_candidates(self, text: str) -> list[Match]:
         """Keywords found once the little words are taken out, with their spans in `text`."""
@@ -161,7 +175,7 @@ def _plausible(heard: str, word: str) -> bool:
 
 
 # Characters too common to count as the shared one (运了 is not 晕了).
-_PARTICLES = frozenset("了的得地着过吗呢啊吧子儿个一不是有")
+_PARTICLES = frozenset("了的得地过吗呢啊吧子儿个一不是有在和也就都把被给")
 # Function words: a sound-alike that differs from the keyword by one of these is not one.
 _FUNCTION = frozenset("个了的着过是一不有在和也就都吗呢吧啊把被给")
 
@@ -185,31 +199,6 @@ def _select(candidates: list[Match]) -> list[Match]:
         kept.append(m)
     kept.sort(key=lambda m: m.start)
     return kept
-
-
-class WordScanner:
-    """Which words of a fixed set a text says, in one pass (for combos, context, tags, places)."""
-
-    def __init__(self, words: set[str]) -> None:
-        self._words = frozenset(words)
-        self._lengths = sorted({len(w) for w in self._words})
-
-    def scan(self, text: str, negated: list[tuple[int, int]]) -> tuple[dict[str, int], set[str]]:
-        """Words said outside every negated span (with their first position), and words said at all."""
-        said: dict[str, int] = {}
-        anywhere: set[str] = set()
-        n = len(text)
-        for i in range(n):
-            free = not any(a <= i < b for a, b in negated)
-            for length in self._lengths:
-                if i + length > n:
-                    break
-                word = text[i:i + length]
-                if word in self._words:
-                    anywhere.add(word)
-                    if free and word not in said:
-                        said[word] = i
-        return said, anywhere
 
 
 def _alternation(words: tuple[str, ...]) -> re.Pattern[str] | None:

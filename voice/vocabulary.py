@@ -42,7 +42,7 @@ class Term:
     weight: float
     danger: bool = False
     tags: tuple[str, ...] = ()
-    syllables: tuple[str, ...] = ()
+    syllables: tuple[tuple[str, ...], ...] = ()   # fuzzy pinyin, one or more readings
     decides: bool = False  # a danger word that decides the category (摔倒 -> medical)
     claims: bool = False   # decides the category unless the rest is high or urgent (建议 -> other)
 

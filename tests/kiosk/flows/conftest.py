@@ -385,3 +385,8 @@ def flow_drive(drive):
         drive(app, wrapped, **kw)
 
     return run
+
+
+def screen_texts(d: Any) -> list[str]:
+    """Every non-empty text on screen now (labels, buttons, badges)."""
+    return [w.text for w in d.walk() if isinstance(getattr(w, "text", None), str) and w.text]

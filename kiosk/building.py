@@ -62,7 +62,7 @@ class BuildingPlan:
     technician_pin: str = "4817"
     spoken_text: str | None = "我家厨房的灯坏了"
     ui_size: str = "540x960"
-    ui_diagonal_in: float = 10.75  # same pixel density as a 21.5-inch 1080x1920 panel
+    ui_diagonal_in: float = 21.5  # the lobby panel, rendered at half its 1080x1920 resolution
     fullscreen: bool = False
     verbose: bool = False
     seed: int = 7

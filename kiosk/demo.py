@@ -69,10 +69,14 @@ def main(args: argparse.Namespace) -> int:
         spoken_text=values.spoken_text, verbose=bool(getattr(args, "verbose", False)),
         file_microphone=headless,
     )
-    out.mkdir(parents=True, exist_ok=True)
     run_dir = out / "run"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    (run_dir / "logs").mkdir(parents=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        (run_dir / "logs").mkdir(parents=True)
+    except OSError as err:
+        print(f"lobby-kiosk demo: cannot write to --out {out}: {err.strerror or err}", file=sys.stderr)
+        return 2
     handler = _log_to_file(run_dir / "logs" / "kiosk.log")
     print(f"lobby-kiosk demo: starting a simulated building (logs in {run_dir / 'logs'}) ...", flush=True)
     try:

@@ -40,3 +40,12 @@ def test_a_signal_stops_the_demo_and_all_it_started(tmp_path, sig):
     while processes_mentioning(str(out)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_mentioning(str(out)) == []
+
+
+def test_an_unusable_out_folder_is_refused_in_one_line_before_anything_starts(tmp_path, run_cli):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli("kiosk", "demo", "--headless", "--out", str(blocker / "demo-out"), env=headless_env())
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"lobby-kiosk demo: cannot write to --out {blocker / 'demo-out'}: Not a directory"]
+    assert "staff page" not in result.stdout

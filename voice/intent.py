@@ -178,7 +178,7 @@ class IntentParser:
                 if m.term.danger:
                     e.leading.add(m.term.label)
                 e.danger |= m.term.danger
-                e.decisive |= m.term.decides
+                e.decisive |= m.term.decides and m.exact   # a danger only heard by sound does not decide
                 e.claims |= m.term.claims
         for combo in self.vocabulary.combos:
             if _fires(combo, said, anywhere):

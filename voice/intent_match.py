@@ -96,7 +96,7 @@ class TermIndex:
                         end = i + len(syllables)
                         heard = text[i:end]
                         if (end <= n and heard != term.text and heard not in self._not_by_sound
-                                and (i, end, term) not in found and _plausible(heard, term.text)
+                                and (i, end, term) not in found and _plausible(heard, term.text, term.danger)
                                 and all(s in readings[i + k] for k, s in enumerate(syllables[2:], 2))):
                             found.add((i, end, term))
                             out.append(Match(i, end, term, False))
@@ -161,17 +161,18 @@ def _as_hazard(term: Term) -> Term:
     return replace(term, weight=term.weight * HAZARD_FACTOR, urgency="high", danger=False, decides=False)
 
 
-def _plausible(heard: str, word: str) -> bool:
+def _plausible(heard: str, word: str, danger: bool = False) -> bool:
     """A sound-alike must share one real character with the word (修等 ~ 修灯, 煤汽味 ~ 煤气味).
 
     Syllables alone collide too often across the language (叫不醒 ~ 脚不行);
     one right character plus homophones is what recognition errors look like.
     A function word in place of a keyword's character is grammar, not a
-    mis-hearing (个破 is not 割破).
+    mis-hearing (个破 is not 割破) -- except for danger words, where missing
+    one (就命 for 救命) is worse than a false alarm.
     """
     pairs = list(zip(heard, word, strict=True))
     return (any(h == w and w not in _PARTICLES for h, w in pairs)
-            and not any(h != w and h in _FUNCTION for h, w in pairs))
+            and (danger or not any(h != w and h in _FUNCTION for h, w in pairs)))
 
 
 # Characters too common to count as the shared one (运了 is not 晕了).

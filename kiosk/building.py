@@ -6,8 +6,10 @@ simulators (`python -m devices simulate`), the reference central server with a
 staff token (`python -m sync central`) and the sync agent (`python -m sync
 run`). It writes the kiosk configuration that points at them (validated by
 kiosk.config), waits for each part to be ready, and stops everything on exit,
-on Ctrl-C and on SIGTERM. Children also get SIGTERM from the kernel if this
-process dies without cleaning up (PR_SET_PDEATHSIG), so nothing is left behind.
+on Ctrl-C and on SIGTERM. Children started from the main thread also get
+SIGTERM from the kernel if this process dies without cleaning up
+(PR_SET_PDEATHSIG), so nothing is left behind. `stop_part()`/`start_part()`
+take one part down and bring it back (same port, same database).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -106,13 +109,19 @@ class ManagedProcess:
     argv: list[str]
     log_path: Path
     env: dict[str, str] | None = None
+    ready: Callable[[ManagedProcess], bool] | None = None  # is it serving (beyond running)?
     proc: subprocess.Popen | None = None
+    _log_offset: int = 0
 
     def start(self, cwd: Path) -> None:
+        """Start (or start again) the process; its output is appended to its log file."""
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        # the kernel sends PDEATHSIG when the forking *thread* ends: only tie it to the main thread
+        tie = _die_with_parent if threading.current_thread() is threading.main_thread() else None
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=cwd, env=self.env, start_new_session=True, preexec_fn=_die_with_parent,
+                cwd=cwd, env=self.env, start_new_session=True, preexec_fn=tie,
             )
         log.info("started %s (pid %d), log %s", self.name, self.proc.pid, self.log_path)
 
@@ -127,6 +136,15 @@ class ManagedProcess:
         """Everything the process has written so far."""
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def output(self) -> str:
+        """What the process has written since it was last started."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_offset)
+                return f.read().decode("utf-8", errors="replace")
         except OSError:
             return ""
 
@@ -400,22 +418,42 @@ class SimulatedBuilding:
     def _python(self, *args: str) -> list[str]:
         return [sys.executable, "-m", *args, *(["-v"] if self.plan.verbose else [])]
 
-    def _spawn(self, name: str, argv: list[str]) -> ManagedProcess:
+    def _spawn(self, name: str, argv: list[str], ready: Callable[[ManagedProcess], bool]) -> ManagedProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        proc = ManagedProcess(name, argv, self.log_dir / f"{name}.log", env=env)
+        proc = ManagedProcess(name, argv, self.log_dir / f"{name}.log", env=env, ready=ready)
         self.processes.append(proc)
-        proc.start(cwd=self.run_dir)
+        self._launch(proc)
         return proc
 
-    def _wait(self, proc: ManagedProcess, what: str, ready: Any) -> None:
-        deadline = time.monotonic() + self.ready_timeout_s
+    def _launch(self, proc: ManagedProcess) -> None:
+        proc.start(cwd=self.run_dir)
+        started = time.monotonic()
+        deadline = started + self.ready_timeout_s
         while time.monotonic() < deadline:
             proc.check()
-            if ready():
+            if proc.ready is None or proc.ready(proc):
                 return
             time.sleep(0.05)
-        raise BuildingError(f"{proc.name}: not {what} after {self.ready_timeout_s:g}s; "
+        raise BuildingError(f"{proc.name}: not ready after {self.ready_timeout_s:g}s; "
                             f"last lines of {proc.log_path}:\n{proc.log_tail()}")
+
+    def process(self, name: str) -> ManagedProcess:
+        """The running part by name: mosquitto, devices, central or agent."""
+        for proc in self.processes:
+            if proc.name == name:
+                return proc
+        raise KeyError(name)
+
+    def stop_part(self, name: str) -> None:
+        """Stop one part (e.g. "central", to show the kiosk working while the office is unreachable)."""
+        self.process(name).stop()
+
+    def start_part(self, name: str) -> None:
+        """Start a stopped part again, with the same arguments and port, and wait until it is ready."""
+        proc = self.process(name)
+        if proc.alive():
+            return
+        self._launch(proc)
 
     def _start_broker(self) -> None:
         if not shutil.which("mosquitto"):
@@ -427,8 +465,7 @@ class SimulatedBuilding:
             "log_type notice\nlog_type information\n",
             encoding="utf-8",
         )
-        proc = self._spawn("mosquitto", ["mosquitto", "-c", str(conf)])
-        self._wait(proc, "listening", lambda: port_open(self.broker_port))
+        self._spawn("mosquitto", ["mosquitto", "-c", str(conf)], lambda _p: port_open(self.broker_port))
 
     def _start_devices(self) -> None:
         p = self.plan
@@ -440,8 +477,7 @@ class SimulatedBuilding:
         if p.pickup_codes:
             argv += ["--codes", ",".join(p.pickup_codes)]
         argv += list(p.extra_simulate_args)
-        proc = self._spawn("devices", argv)
-        self._wait(proc, f"ready with {p.device_count} devices online", lambda: "simulate: ready" in proc.log_text())
+        self._spawn("devices", argv, lambda proc: "simulate: ready" in proc.output())
 
     def _start_central(self) -> None:
         argv = self._python(
@@ -450,8 +486,7 @@ class SimulatedBuilding:
             "--token-file", str(self.run_dir / "central.token"),
             "--staff-token-file", str(self.run_dir / "staff.token"),
         )
-        proc = self._spawn("central", argv)
-        self._wait(proc, "listening", lambda: "central: listening on" in proc.log_text() and self._central_answers())
+        self._spawn("central", argv, lambda proc: "central: listening on" in proc.output() and self._central_answers())
 
     def _central_answers(self) -> bool:
         try:
@@ -464,7 +499,5 @@ class SimulatedBuilding:
 
     def _start_agent(self) -> None:
         argv = self._python("sync", "run", "--config", str(self.config_path))
-        proc = self._spawn("agent", argv)
-        settle = time.monotonic() + 1.0
-        self._wait(proc, "running", lambda: time.monotonic() >= settle)
+        self._spawn("agent", argv, lambda proc: "sync agent started" in proc.output())
 

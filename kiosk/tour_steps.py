@@ -21,7 +21,7 @@ SYNC_WAIT_S = 60.0
 
 def demo_steps(building: Any, values: TourValues) -> list[Step]:
     """The tour of `lobby-kiosk demo`, bound to a running SimulatedBuilding."""
-    s = _Steps(building, values)
+    s = kiosk_steps(building, values)
     return [
         Step("home", s.home),
         Step("voice-request", s.voice_request),
@@ -44,7 +44,14 @@ def ask(tour: Tour, call: Callable[..., Any], *args: Any, what: str, **kw: Any) 
     return box["value"]
 
 
-class _Steps:
+def kiosk_steps(building: Any, values: TourValues) -> KioskSteps:
+    """The step functions (and their helpers) bound to a building, for tours of one's own."""
+    return KioskSteps(building, values)
+
+
+class KioskSteps:
+    """What a resident, the office and a technician do; each public method is a tour step or helper."""
+
     def __init__(self, building: Any, values: TourValues) -> None:
         self.building = building
         self.values = values
@@ -141,8 +148,8 @@ class _Steps:
     def staff_done(self, tour: Tour) -> StepGen:
         produced = tour.result("voice-request").produced
         request_id = produced["request_id"]
-        view = yield from self._wait_delivered(tour, request_id)
-        yield from self._find_by_room(tour)
+        view = yield from self.wait_delivered(tour, request_id)
+        yield from self.find_by_room(tour)
         yield from tour.background(lambda: self.building.staff_set_status(request_id, "done", note="灯已换好"),
                                    what="the office marking the request done")
         tour.record(request_id=request_id, central_ticket=view.ticket, status_before=view.status, status="done")
@@ -159,10 +166,10 @@ class _Steps:
             raise StepFailed("the agent never brought the office's update back")
         screen = tour.current_screen()
         if screen.name != "progress":
-            yield from self._find_by_room(tour)
+            yield from self.find_by_room(tour)
         else:
             yield from tour.tap_id("search_again")
-            yield from self._search_room(tour)
+            yield from self.search_room(tour)
         yield from tour.wait_text(done)
         yield from tour.wait_text(produced["central_ticket"])
         tour.record(ticket=tour.result("voice-request").produced["ticket"],
@@ -182,7 +189,7 @@ class _Steps:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _wait_delivered(self, tour: Tour, request_id: str) -> StepGen:
+    def wait_delivered(self, tour: Tour, request_id: str) -> StepGen:
         for _ in range(int(SYNC_WAIT_S * 2)):
             view = yield from ask(tour, tour.services.requests.get, request_id, what="the request")
             if view is not None and view.delivery == "delivered" and view.ticket:
@@ -190,11 +197,11 @@ class _Steps:
             yield 0.5
         raise StepFailed("the agent did not deliver the request to the central server")
 
-    def _find_by_room(self, tour: Tour) -> StepGen:
+    def find_by_room(self, tour: Tour) -> StepGen:
         yield from self.open_from_home(tour, "btn_progress", "progress")
-        yield from self._search_room(tour)
+        yield from self.search_room(tour)
 
-    def _search_room(self, tour: Tour) -> StepGen:
+    def search_room(self, tour: Tour) -> StepGen:
         screen = tour.current_screen()
         yield from tour.tap_id("by_room")
         yield from tour.tap_digits(self.values.room)

@@ -104,11 +104,13 @@ class TermIndex:
 
     def said(self, text: str, negated: list[tuple[int, int]]) -> tuple[dict[str, int], set[str]]:
         """Words said outside every negated span, by characters or sound (with their first
-        position), and words said at all. Overlaps are kept: 楼道 and 楼道灯 are both said."""
+        position), and words written in the text at all (by characters only, negated or not).
+        Overlaps are kept: 楼道 and 楼道灯 are both said."""
         said: dict[str, int] = {}
         anywhere: set[str] = set()
         for m in sorted(self._candidates(text), key=lambda m: m.start):
-            anywhere.add(m.term.text)
+            if m.exact:
+                anywhere.add(m.term.text)
             if m.term.text not in said and not any(a <= m.start < b for a, b in negated):
                 said[m.term.text] = m.start
         return said, anywhere

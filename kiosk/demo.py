@@ -81,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"lobby-kiosk demo: starting a simulated building (logs in {run_dir / 'logs'}) ...", flush=True)
     try:
         with SimulatedBuilding(plan, run_dir=run_dir) as building:
-            _print_building(building)
+            _print_building(building, headless)
             cfg = config.load(str(building.config_path))
             if building.alsa_config:
                 os.environ["ALSA_CONFIG_PATH"] = str(building.alsa_config)
@@ -102,14 +102,15 @@ def main(args: argparse.Namespace) -> int:
         handler.close()
 
 
-def _print_building(building: object) -> None:
+def _print_building(building: object, headless: bool) -> None:
     b = building
+    no_model = "none (the tour types the request through the same path)" if headless else \
+        "none (voice shows as unavailable; the touch buttons work)"
     print(f"  broker       mqtt://{b.broker_address}")
     print(f"  central      {b.central_url}")
     print(f"  staff page   {b.staff_page_url}  (sign in with the token in {b.run_dir / 'staff.token'})")
     print(f"  config       {b.config_path}")
-    print(f"  voice model  {b.voice_model or 'none (the tour types the request through the same path)'}",
-          flush=True)
+    print(f"  voice model  {b.voice_model or no_model}", flush=True)
 
 
 def _run_tour(cfg: object, building: object, values: object, out: Path) -> int:

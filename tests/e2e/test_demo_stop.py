@@ -35,7 +35,35 @@ def test_a_signal_stops_the_demo_and_all_it_started(tmp_path, sig):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode != 0
+    assert proc.returncode == 130 if sig == signal.SIGINT else proc.returncode == 143
+    deadline = time.monotonic() + 5
+    while processes_mentioning(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(str(out)) == []
+
+
+def test_with_a_display_the_kiosk_opens_in_a_window_until_ctrl_c(tmp_path):
+    out = tmp_path / "demo-out"
+    env = {**headless_env(), "DISPLAY": ":99", "SDL_VIDEODRIVER": "offscreen"}  # a "display" SDL can draw on
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "demo", "--out", str(out)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "open in a window" in line:
+                break
+        assert any("open in a window" in line for line in lines), "".join(lines)
+        time.sleep(2)  # the app is running
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not list(out.glob("*.png")) and not (out / "summary.json").exists()  # no tour in a window
     deadline = time.monotonic() + 5
     while processes_mentioning(str(out)) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -16,6 +16,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
+from kiosk.screens import repair_request
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.health_bands import BloodPressureBand, ImplausibleReading, classify
 from kiosk.screens.repair_request import Draft, staff_text
@@ -77,6 +78,7 @@ class HealthScreen(KioskScreen):
     message = StringProperty("")
 
     def __init__(self, **kw) -> None:
+        repair_request.load()   # Badge
         super().__init__(**kw)
         self._reading: Any = None
         self._band: BloodPressureBand | None = None

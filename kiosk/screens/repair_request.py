@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kivy.event import EventDispatcher
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk import i18n
@@ -69,14 +69,22 @@ def promise_key(urgency: str) -> str:
     return f"request.promise_{urgency}"
 
 
-class UrgencyBadge(Painted, BoxLayout):
-    """How urgent: a symbol and words on the urgency's colour (never colour alone)."""
+class Badge(Painted, BoxLayout):
+    """A symbol (icon kind) and words on a theme colour pair (never colour alone)."""
+
+    icon = StringProperty("bell")
+    text = StringProperty("")
+    font_size = NumericProperty(0)   # 0 = theme.font_body
+
+
+class UrgencyBadge(Badge):
+    """How urgent: the urgency's colour and symbol, and its words."""
 
     urgency = StringProperty("normal")
-    text = StringProperty("")
 
     def on_urgency(self, _inst, value: str) -> None:
         self.style = URGENCY_STYLE.get(value, "surface")
+        self.icon = URGENCY_ICON.get(value, "bell")
 
 
 class ConfirmCard(Painted, BoxLayout):

@@ -7,6 +7,8 @@ Real mosquitto, simulators, outbox, sync agent and reference central server
 from __future__ import annotations
 
 import json
+import logging
+import re
 
 import pytest
 
@@ -18,9 +20,10 @@ from kiosk.tour_steps import ask, kiosk_steps
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def test_a_request_made_while_the_office_is_unreachable_is_kept_and_delivered_later(tmp_path):
+def test_a_request_made_while_the_office_is_unreachable_is_kept_and_delivered_later(tmp_path, caplog):
     from kiosk.app import KioskApp
 
+    caplog.set_level(logging.DEBUG)
     values = TourValues()
     plan = BuildingPlan(doors=1, lockers=0, health=0, spoken_text=None)
     with SimulatedBuilding(plan, run_dir=tmp_path / "run") as building:
@@ -60,3 +63,11 @@ def test_a_request_made_while_the_office_is_unreachable_is_kept_and_delivered_la
     down, back = (s["produced"] for s in summary["steps"])
     assert down["ticket"].startswith("K-") and down["delivery"] in ("pending", "sending")
     assert back["central_ticket"] and back["central_ticket"] != down["ticket"] and back["in_pool"] == 1
+
+    # the retry and failure paths log nothing personal either (kiosk in this process, the rest in files)
+    logs = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in building.log_files()}
+    logs["kiosk (this process)"] = "\n".join(r.getMessage() for r in caplog.records)
+    assert re.search(r"refused|failed|unreachable", logs["agent.log"], re.I)  # the agent met the closed door
+    leaks = [(name, what) for name, text in logs.items() for what, value in values.secrets().items()
+             if value in text.replace(" ", "")]
+    assert leaks == []

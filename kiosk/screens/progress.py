@@ -19,6 +19,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.mask import mask_room
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.steps import load_pager_kv, while_running
 from kiosk.widgets import Card, Painted
@@ -37,20 +38,6 @@ def ticket_candidates(digits: str) -> list[str]:
     if len(digits) <= 6:
         out.append(LOCAL_TICKET.format(int(digits)))
     return out
-
-
-def mask_room(room: str | None) -> str:
-    """A room for display with most digits hidden (kiosk.mask when present)."""
-    if not room:
-        return ""
-    try:
-        from kiosk import mask  # noqa: PLC0415 - CORE's module; fallback below while it is missing
-    except ImportError:
-        mask = None
-    if mask is not None and hasattr(mask, "mask_room"):
-        return mask.mask_room(room)
-    keep = room[-2:] if len(room) > 2 else ""
-    return "*" * (len(room) - len(keep)) + keep
 
 
 def _view(r: Any) -> dict[str, Any]:

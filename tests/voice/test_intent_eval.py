@@ -18,9 +18,9 @@ from voice.intent import IntentParser
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "intent_eval.jsonl"
 CATEGORY_FLOOR = 0.97
-URGENCY_FLOOR = 0.97
-PER_CATEGORY_FLOOR = 0.85
-HIGH_TIER_PRECISION_FLOOR = 0.98
+URGENCY_FLOOR = 0.98
+PER_CATEGORY_FLOOR = 0.88
+HIGH_TIER_PRECISION_FLOOR = 0.985
 
 
 @pytest.fixture(scope="module")

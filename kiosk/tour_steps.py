@@ -2,10 +2,12 @@
 
 Every step drives the real app on a simulated building (kiosk.building) by
 tapping the widgets a person would tap (found by their kv ids), waits for
-what the screen shows and records what it produced. Nothing here calls a
-screen's internals except the voice screen's `understand(text)`, the same
-entry the recogniser's final result takes, used when no voice model is
-installed so the request is typed through the same path.
+what the screen shows (its words, and screen properties such as `step`) and
+records what it produced. Two entries are not taps: `app.navigate("voice",
+source="file://...")`, which makes the voice screen listen to the synthesized
+WAV, and `VoiceScreen.understand(text)`, the entry the recogniser's final
+result takes, used when no voice model is installed so the request is typed
+through the same parse -> confirmation -> submit path.
 """
 
 from __future__ import annotations

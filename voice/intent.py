@@ -78,6 +78,7 @@ class _Evidence:
     danger: bool = False
     decisive: bool = False   # a danger word that decides the category was found
     claims: bool = False     # a word that claims the category (建议, 表扬) was found
+    claim_urgency: str | None = None   # the urgency that word's topic sets (a suggestion: low)
     longest: int = 0
 
     def merge(self, other: _Evidence) -> None:
@@ -91,6 +92,7 @@ class _Evidence:
         self.danger |= other.danger
         self.decisive |= other.decisive
         self.claims |= other.claims
+        self.claim_urgency = self.claim_urgency or other.claim_urgency
         self.longest = max(self.longest, other.longest)
 
     def add(self, label: str, weight: float, urgency: str | None, default: str, length: int = 0) -> None:
@@ -179,7 +181,9 @@ class IntentParser:
                     e.leading.add(m.term.label)
                 e.danger |= m.term.danger
                 e.decisive |= m.term.decides and m.exact   # a danger only heard by sound does not decide
-                e.claims |= m.term.claims
+                if m.term.claims:
+                    e.claims = True
+                    e.claim_urgency = e.claim_urgency or m.term.urgency
         for combo in self.vocabulary.combos:
             if _fires(combo, said, anywhere):
                 e = evidence[combo.category]
@@ -212,6 +216,8 @@ class IntentParser:
         """The Intent for reading the request as category `code`."""
         cat = self.vocabulary.categories[code]
         urgency = "urgent" if danger else max(e.urgencies or {cat.urgency}, key=URGENCIES.index)
+        if e.claims and e.claim_urgency and not danger:
+            urgency = e.claim_urgency   # praise or a suggestion about anything is "low"
         if asking and urgency == "normal":
             urgency = "low"
         labels = sorted(e.labels, key=lambda lb: (lb not in e.leading, -e.labels[lb]))[:2]

@@ -16,6 +16,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.building import SimulatedBuilding
+    from kiosk.config import KioskConfig
+    from kiosk.tour import TourValues
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
         handler.close()
 
 
-def _print_building(building: object, headless: bool) -> None:
+def _print_building(building: SimulatedBuilding, headless: bool) -> None:
     b = building
     no_model = "none (the tour types the request through the same path)" if headless else \
         "none (voice shows as unavailable; the touch buttons work)"
@@ -113,8 +119,9 @@ def _print_building(building: object, headless: bool) -> None:
     print(f"  voice model  {b.voice_model or no_model}", flush=True)
 
 
-def _run_tour(cfg: object, building: object, values: object, out: Path) -> int:
+def _run_tour(cfg: KioskConfig, building: SimulatedBuilding, values: TourValues, out: Path) -> int:
     from kiosk.app import KioskApp, configure_window  # noqa: PLC0415
+    from kiosk.building import BuildingError  # noqa: PLC0415
     from kiosk.tour import Tour  # noqa: PLC0415
     from kiosk.tour_steps import demo_steps  # noqa: PLC0415
 
@@ -126,10 +133,15 @@ def _run_tour(cfg: object, building: object, values: object, out: Path) -> int:
     tour.start()
     app.run()
     _print_summary(tour.summary(), out, building)
+    try:
+        building.check()  # a part that died explains failed steps
+    except BuildingError as err:
+        print(f"lobby-kiosk demo: {err}", file=sys.stderr)
+        return 1
     return 0 if tour.ok else 1
 
 
-def _print_summary(summary: dict, out: Path, building: object) -> None:
+def _print_summary(summary: dict, out: Path, building: SimulatedBuilding) -> None:
     print("\nlobby-kiosk demo: tour finished" + ("" if summary.get("ok") else " WITH FAILURES"))
     for step in summary["steps"]:
         mark = "ok  " if step["ok"] else "FAIL"

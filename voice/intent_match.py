@@ -185,7 +185,8 @@ _FUNCTION = frozenset("个了的着过是一不有在和也就都吗呢吧啊把
 
 def _select(candidates: list[Match]) -> list[Match]:
     """Keep the longest matches that do not overlap; equal spans (one word, several topics) all stay."""
-    candidates.sort(key=lambda m: (m.start - m.end, not m.exact, -m.term.weight))
+    # longest keyword first (a slipped match counts by its keyword, not its span), characters before sound
+    candidates.sort(key=lambda m: (-len(m.term.text), not m.exact, -m.term.weight))
     taken: set[int] = set()
     spans: dict[tuple[int, int], bool] = {}  # span -> matched by characters
     kept: list[Match] = []

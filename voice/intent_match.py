@@ -18,7 +18,7 @@ from voice.vocabulary import Negation, Term
 # A keyword heard only by its sound counts this much of one read by characters.
 PINYIN_FACTOR = 0.7
 # A danger word talked about as a risk (容易着火) counts this much, as a hazard.
-HAZARD_FACTOR = 0.75
+HAZARD_FACTOR = 1.0
 # Little words people slip into a phrase (爬到窗台, 洗个澡, 楼道的灯). Not 一: 倒一下 is not 倒下.
 # Keywords without them are also looked for in the text with them taken out.
 SLIPPED = frozenset("了的得地个到在着过")

@@ -102,6 +102,17 @@ class _Evidence:
         self.longest = max(self.longest, length)
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What the whole utterance says besides its category: shared by every reading of it."""
+
+    transcript: str
+    place: str | None
+    tags: frozenset[str]
+    asking: bool
+    danger: bool
+
+
 class IntentParser:
     """Parses requests with one vocabulary; build once, then `parse()` from any thread."""
 
@@ -124,29 +135,33 @@ class IntentParser:
         transcript = text if isinstance(text, str) else ""
         norm = self.vocabulary.normalise(transcript[:MAX_INPUT_CHARS])[:MAX_ANALYSED_CHARS]
         if not norm:
-            return self._not_understood(transcript, norm, [])
+            return self._not_understood(_Said(transcript, None, frozenset(), False, False), [], heard=False)
         matches, negated = self._index.find(norm)
-        said, anywhere = self._probes.said(norm, negated)
-        evidence = self._evidence(matches, said, anywhere)
+        words, anywhere = self._probes.said(norm, negated)
+        evidence = self._evidence(matches, words, anywhere)
+        said = _Said(transcript, find_location(norm, self.vocabulary.rooms, words), self._tags(words),
+                     self._asking(words), any(e.danger for e in evidence.values()))
+        ranked = self._rank(evidence, said.danger)
+        if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
+            guesses = [self._reading(c, evidence[c], said, 0.0, "low") for c in ranked[:2]]
+            return self._not_understood(said, guesses)
+        return self._understood(ranked, evidence, said)
+
+    def _rank(self, evidence: dict[str, _Evidence], danger: bool) -> list[str]:
+        """Categories with evidence, most likely first: a deciding danger word, then points."""
         ranked = sorted((c for c in evidence if evidence[c].score > 0),
                         key=lambda c: (not evidence[c].decisive, -evidence[c].score, -evidence[c].longest,
                                        self._order[c]))
-        danger = any(m.term.danger for m in matches) or any(
-            e.danger for e in evidence.values())
-        place = find_location(norm, self.vocabulary.rooms, said)
-        tags = self._tags(said)
-        asking = self._asking(said)
-        ranked = self._claimed_first(ranked, evidence, danger)
-        if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
-            guesses = [self._reading(c, evidence[c], danger, asking, place, tags, transcript, 0.0, "low")
-                       for c in ranked[:2]]
-            return self._not_understood(transcript, norm, guesses, place, tags, danger)
+        return self._claimed_first(ranked, evidence, danger)
+
+    def _understood(self, ranked: list[str], evidence: dict[str, _Evidence], said: _Said) -> Intent:
+        """Tier high or medium: the best reading, with the two likeliest as alternatives."""
         top = evidence[ranked[0]]
         second = evidence[ranked[1]].score if len(ranked) > 1 else 0.0
         # the tier follows the confidence: high >= 0.6 > medium >= 0.3 > low
         confidence = max(_confidence(top.score, second, top.danger), MEDIUM_CONFIDENCE)
         tier = "high" if confidence >= HIGH_CONFIDENCE else "medium"
-        readings = [self._reading(c, evidence[c], danger, asking, place, tags, transcript,
+        readings = [self._reading(c, evidence[c], said,
                                   confidence if i == 0 else _confidence(evidence[c].score, top.score, False), tier)
                     for i, c in enumerate(ranked[:2])]
         best = readings[0]
@@ -208,36 +223,36 @@ class IntentParser:
             return True
         return any(w in said for w in v.questions) and not any(w in said for w in v.questions_unless)
 
-    def _tags(self, said: dict[str, int]) -> set[str]:
-        return {name for name, words in self.vocabulary.tags.items() if any(w in said for w in words)}
+    def _tags(self, said: dict[str, int]) -> frozenset[str]:
+        """Tags whose words were said (独居老人, 行动不便 ...)."""
+        return frozenset(name for name, words in self.vocabulary.tags.items() if any(w in said for w in words))
 
-    def _reading(self, code: str, e: _Evidence, danger: bool, asking: bool, place: str | None,
-                 tags: set[str], transcript: str, confidence: float, tier: str) -> Intent:
+    def _reading(self, code: str, e: _Evidence, said: _Said, confidence: float, tier: str) -> Intent:
         """The Intent for reading the request as category `code`."""
         cat = self.vocabulary.categories[code]
-        urgency = "urgent" if danger else max(e.urgencies or {cat.urgency}, key=URGENCIES.index)
-        if e.claims and e.claim_urgency and not danger:
+        urgency = max(e.urgencies or {cat.urgency}, key=URGENCIES.index)
+        if e.claims and e.claim_urgency:
             urgency = e.claim_urgency   # praise or a suggestion about anything is "low"
-        if asking and urgency == "normal":
+        if said.asking and urgency == "normal":
             urgency = "low"
+        if said.danger:
+            urgency = "urgent"          # a danger word anywhere, whatever else was said
         labels = sorted(e.labels, key=lambda lb: (lb not in e.leading, -e.labels[lb]))[:2]
-        summary = f"{cat.name}：{'、'.join(labels)}" + (f"（{place}）" if place else "")
-        return Intent(code, urgency, summary, place, sorted(tags | e.tags), round(confidence, 3), tier,
-                      [], transcript, cat.name)
+        summary = f"{cat.name}：{'、'.join(labels)}" + (f"（{said.place}）" if said.place else "")
+        return Intent(code, urgency, summary, said.place, sorted(said.tags | e.tags), round(confidence, 3), tier,
+                      [], said.transcript, cat.name)
 
-    def _not_understood(self, transcript: str, norm: str, guesses: list[Intent], place: str | None = None,
-                        tags: set[str] | None = None, danger: bool = False) -> Intent:
+    def _not_understood(self, said: _Said, guesses: list[Intent], heard: bool = True) -> Intent:
         """Tier low: category other, the transcript kept, weak guesses as alternatives."""
         cat = self.vocabulary.categories[FALLBACK_CATEGORY]
-        urgency = "urgent" if danger else "low"
-        if not norm:
-            summary = f"{cat.name}：（没有听清）"
+        if heard:
+            gist = " ".join(said.transcript.split())
+            summary = f"{cat.name}：{gist[:SUMMARY_TEXT_CHARS]}" + ("…" if len(gist) > SUMMARY_TEXT_CHARS else "")
         else:
-            gist = transcript.strip()
-            gist = " ".join(gist.split())[:SUMMARY_TEXT_CHARS] + ("…" if len(gist) > SUMMARY_TEXT_CHARS else "")
-            summary = f"{cat.name}：{gist}"
-        return Intent(FALLBACK_CATEGORY, urgency, summary, place, sorted(tags or ()), 0.0 if not guesses else
-                      round(min(MEDIUM_CONFIDENCE - 0.01, guesses[0].confidence), 3), "low", guesses, transcript, cat.name)
+            summary = f"{cat.name}：（没有听清）"
+        confidence = min(MEDIUM_CONFIDENCE - 0.01, guesses[0].confidence) if guesses else 0.0
+        return Intent(FALLBACK_CATEGORY, "urgent" if said.danger else "low", summary, said.place,
+                      sorted(said.tags), round(confidence, 3), "low", guesses, said.transcript, cat.name)
 
 
 def _confidence(score: float, second: float, danger: bool) -> float:

@@ -53,6 +53,9 @@ class EmergencyScreen(KioskScreen):
         if self.step in ("countdown", "cancelled") and not self._submitted:
             self.start_countdown()
 
+    def on_app_stop(self) -> None:
+        self._stop_tick()
+
     def on_leave(self, *_args) -> None:
         self._stop_tick()
         if self.step == "countdown":   # leaving during the countdown cancels it

@@ -104,6 +104,9 @@ class HealthScreen(KioskScreen):
     def on_leave(self, *_args) -> None:
         self._stop_progress()
 
+    def on_app_stop(self) -> None:
+        self._stop_progress()
+
     def reset(self) -> None:
         self._stop_progress()
         self._measuring_id += 1          # a reading arriving after reset is dropped

@@ -75,6 +75,8 @@ class NoticesScreen(KioskScreen):
 
     def __init__(self, **kw) -> None:
         load_pager_kv()
+        self._demo = False
+        self._open_id: str | None = None
         super().__init__(**kw)
         self.set_instructions("notices.instr_list")
 
@@ -91,10 +93,13 @@ class NoticesScreen(KioskScreen):
         self._open_id = notice_id
 
     def on_pre_enter(self, *_args) -> None:
+        if self._demo:
+            return
         self.loading = True
         self.services.requests.notices(on_done=self._loaded, on_error=self._load_failed)
 
     def reset(self) -> None:
+        self._demo = False
         self._open_id = None
         self.notices = []
         self.step = "list"
@@ -105,14 +110,18 @@ class NoticesScreen(KioskScreen):
 
     def show_demo_state(self) -> None:
         self.reset()
-        self._loaded(list(DEMO_NOTICES))
+        self._demo = True          # screenshots: an outbox read still under way must not replace these
+        self.loading = False
+        self.notices = [dict(n) for n in DEMO_NOTICES]
 
     # -- list ------------------------------------------------------------------------
     @while_running
     def _loaded(self, notices) -> None:
+        if self._demo:
+            return
         self.loading = False
         self.notices = [_as_dict(n) for n in notices]
-        wanted = getattr(self, "_open_id", None)
+        wanted = self._open_id
         if wanted:
             for n in self.notices:
                 if n["id"] == wanted:
@@ -121,6 +130,8 @@ class NoticesScreen(KioskScreen):
 
     @while_running
     def _load_failed(self, _err: BaseException) -> None:
+        if self._demo:
+            return
         self.loading = False
         self.notices = []
 

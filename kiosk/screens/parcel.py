@@ -78,6 +78,9 @@ class ParcelScreen(KioskScreen):
     def on_leave(self, *_args) -> None:
         self._stop_lock_timer()
 
+    def on_app_stop(self) -> None:
+        self._stop_lock_timer()
+
     def reset(self) -> None:
         self._stop_lock_timer()
         self.code = ""

@@ -20,11 +20,14 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.mask import mask_room
+from kiosk.screens import repair_request
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.steps import load_pager_kv, while_running
 from kiosk.widgets import Card, Painted
 
 STATUS_BADGE = {"pending": "warn", "accepted": "ok", "in_progress": "warn", "done": "ok", "cancelled": "disabled"}
+STATUS_ICON = {"pending": "bell", "accepted": "check", "in_progress": "wrench", "done": "check",
+               "cancelled": "cross"}
 LOCAL_TICKET = "K-{:04d}"
 MAX_DIGITS = 8
 
@@ -65,6 +68,7 @@ class ProgressScreen(KioskScreen):
 
     def __init__(self, **kw) -> None:
         load_pager_kv()
+        repair_request.load()   # Badge
         super().__init__(**kw)
         self.set_instructions("progress.instr_find")
 
@@ -174,6 +178,7 @@ class ProgressScreen(KioskScreen):
             row.ticket_text = self.t("progress.ticket", ticket=r["ticket"])
             row.summary = r["summary"]
             row.status = STATUS_BADGE.get(r["status"], "warn")
+            row.status_icon = STATUS_ICON.get(r["status"], "bell")
             row.status_text = self.t(f"progress.status_{r['status']}")
             extra = []
             if r["room"]:
@@ -237,6 +242,7 @@ class ProgressRow(Card):
     ticket_text = StringProperty("")
     summary = StringProperty("")
     status = StringProperty("warn")
+    status_icon = StringProperty("bell")
     status_text = StringProperty("")
     extra = StringProperty("")
     can_rate = BooleanProperty(False)

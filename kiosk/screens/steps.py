@@ -193,6 +193,10 @@ class PagedGrid(BoxLayout):
         if not self._items:
             return 1
         gap = self._gap()
+        col_w = (self.width - gap * (cols - 1)) / cols
+        for w in self._items:            # measure every item at the width it will have
+            if w.size_hint_x is not None and abs(w.width - col_w) > 0.5:
+                w.width = col_w
         row_h = max(w.height for w in self._items)
         room = self.height - ((self._bar_height() + gap) if with_bar else 0)
         rows = max(1, int((room + gap) // (row_h + gap)))

@@ -106,6 +106,10 @@ class VoiceScreen(RequestFlow, KioskScreen):
         self._stop_poll()
         self._cancel_session()
 
+    def on_app_stop(self) -> None:
+        self._stop_poll()
+        self._cancel_session()
+
     def reset(self) -> None:
         self._stop_poll()
         self._cancel_session()

@@ -91,6 +91,7 @@ def _notices(s):
     s.body_page = len(s.body_pages) - 1
     yield "detail, last page"
     s.back_to_list()
+    s.reset()
     s._loaded([])
     yield "no notices"
 

@@ -152,9 +152,14 @@ class KioskSteps:
         request_id = produced["request_id"]
         view = yield from self.wait_delivered(tour, request_id)
         yield from self.find_by_room(tour)
-        yield from tour.background(lambda: self.building.staff_set_status(request_id, "done", note="灯已换好"),
-                                   what="the office marking the request done")
-        tour.record(request_id=request_id, central_ticket=view.ticket, status_before=view.status, status="done")
+        done = yield from tour.background(
+            lambda: self.building.staff_set_status(request_id, "done", note="灯已换好"),
+            what="the office marking the request done")
+        if not isinstance(done, dict) or done.get("status") != "done":
+            raise StepFailed("the central server did not take the new status")
+        # what the office sees: the channel, and how much of what was heard (never the words here)
+        tour.record(request_id=request_id, central_ticket=view.ticket, status_before=view.status,
+                    status="done", channel=done.get("channel"), heard_chars=len(done.get("transcript") or ""))
 
     def status_at_kiosk(self, tour: Tour) -> StepGen:
         produced = tour.result("staff-done").produced

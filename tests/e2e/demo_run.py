@@ -46,12 +46,19 @@ def headless_env() -> dict[str, str]:
 
 
 @cache
-def demo_run() -> DemoRun:
-    """The demo tour, run once (debug logging on, so the log scan sees everything the code logs)."""
+def demo_run(voice_model: str | None = None) -> DemoRun:
+    """The demo tour, run once per model (debug logging on, so a log scan sees everything logged).
+
+    Without a model (the default) the request is typed; with one ($LOBBY_VOICE_MODEL) it is spoken.
+    """
     out = Path(tempfile.mkdtemp(prefix="lobby-e2e-")) / "demo-out"
+    env = headless_env()
+    env.pop("LOBBY_VOICE_MODEL", None)
+    if voice_model:
+        env["LOBBY_VOICE_MODEL"] = voice_model
     proc = subprocess.run(
         [sys.executable, "-m", "kiosk", "-v", "demo", "--headless", "--out", str(out)],
-        cwd=REPO, env=headless_env(), capture_output=True, text=True, timeout=DEMO_TIMEOUT_S,
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S,
     )
     return DemoRun(out, proc.returncode, proc.stdout, proc.stderr)
 

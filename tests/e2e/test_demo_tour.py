@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from kiosk.tour import TourValues
 from tests.e2e.demo_run import demo_run, processes_mentioning
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(700)]
@@ -59,6 +60,8 @@ def test_the_tour_produced_a_ticket_a_compartment_and_a_plausible_reading():
     r = summary["reading"]
     assert 70 <= r["systolic"] <= 260 and 40 <= r["diastolic"] <= 160 and 30 <= r["pulse"] <= 200
     assert r["systolic"] > r["diastolic"]
+    office = next(s for s in summary["steps"] if s["step"] == "staff-done")["produced"]
+    assert office["channel"] == "voice" and office["heard_chars"] == len(TourValues().spoken_text)
     status = next(s for s in summary["steps"] if s["step"] == "status-at-kiosk")
     assert status["produced"]["status"] == "done"
     assert status["produced"]["ticket"] == summary["ticket"]

@@ -16,7 +16,7 @@ _BUILDING = re.compile(rf"({_N}{{1,4}})(?:号楼|栋|幢|座楼|号院)")
 _UNIT = re.compile(rf"({_N}{{1,3}})单元")
 _ROOM_AFTER_UNIT = re.compile(rf"(?:单元|号楼|栋|幢)({_N}{{3,5}})(?:室|号|房)?")
 _ROOM = re.compile(rf"({_N}{{3,5}})(?:室|号房|房间|房)|(?:住|是)({_N}{{3,5}})(?![{CN_NUMBER_CHARS}0-9楼层栋单元])")
-_FLOOR = re.compile(rf"({_N}{{1,3}})(?:楼|层)(?![道梯下上里顶房门口栋])")
+_FLOOR = re.compile(rf"({_N}{{1,3}})(?:楼(?![道梯下上里顶房门口栋])|层(?![灰土皮纸布膜油水冰雪霜]))")
 
 
 def _num(text: str | None) -> str | None:

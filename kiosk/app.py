@@ -85,12 +85,13 @@ def _app_class():
             return self.sm
 
         def on_start(self) -> None:
-            self.services.start()
             self._events.append(Clock.schedule_interval(self._tick, TICK_S))
             Clock.schedule_once(lambda _dt: Clock.schedule_once(self._became_interactive, 0), 0)
 
         def _became_interactive(self, _dt: float) -> None:
             self.interactive_at = time.monotonic()
+            # subsystems start once home is on screen: their imports and threads never delay it
+            self.services.start()
             if self.notifier.enabled:
                 self.notifier.ready()
                 self.notifier.ping()
@@ -106,6 +107,12 @@ def _app_class():
                 ev.cancel()
             self._events.clear()
             Window.unbind(on_touch_down=self._touched)
+            self._close_prompt()
+            for widget in self.created.values():
+                try:
+                    widget.on_app_stop()
+                except Exception:  # stopping: one screen's failure must not keep the others running
+                    log.exception("stopping screen %s failed", widget.name)
             self.notifier.stopping()
             self.services.stop()
 

@@ -124,6 +124,9 @@ class KioskScreen(Screen):
     def show_demo_state(self) -> None:
         """Put the screen in a representative state for screenshots, using no network."""
 
+    def on_app_stop(self) -> None:
+        """The app is stopping: cancel Clock events and listeners the screen started."""
+
     # -- internals ---------------------------------------------------------------------
     def _translate_fixed(self) -> None:
         if self.title_key:

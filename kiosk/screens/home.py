@@ -33,8 +33,13 @@ class HomeScreen(KioskScreen):
         self.title = self.app.cfg.building_name
         self._tick = Clock.schedule_interval(self._update_clock, 1.0)
         self._update_clock()
-        self.app.services.add_listener(self.refresh)
+        self._services = self.app.services
+        self._services.add_listener(self.refresh)
         self.refresh()
+
+    def on_app_stop(self) -> None:
+        self._tick.cancel()
+        self._services.remove_listener(self.refresh)
 
     def on_language(self) -> None:
         self.title = self.app.cfg.building_name

@@ -61,6 +61,8 @@ class TechnicianScreen(KioskScreen):
         self._health_error = ""
         self._lock_shown = False
         super().__init__(**kw)
+        self._services = self.app.services
+        self._refill = Clock.create_trigger(lambda _dt: self._fill_devices() if self.unlocked else None)
         self.gate = PinGate(self.app.cfg.technician_pin_hash, self.app.cfg.state_dir)
         self._show()
 
@@ -141,18 +143,23 @@ class TechnicianScreen(KioskScreen):
     def on_enter(self, *_args) -> None:
         if self._refresh_ev is None:
             self._refresh_ev = Clock.schedule_interval(lambda _dt: self.refresh(), REFRESH_S)
-        self.services.devices.add_listener(self._device_changed)
+        self._services.devices.remove_listener(self._device_changed)
+        self._services.devices.add_listener(self._device_changed)
         self.refresh()
 
     def on_leave(self, *_args) -> None:
         if self._refresh_ev is not None:
             self._refresh_ev.cancel()
             self._refresh_ev = None
-        self.services.devices.remove_listener(self._device_changed)
+        self._services.devices.remove_listener(self._device_changed)
+
+    def on_app_stop(self) -> None:
+        self.on_leave()
+        self._refill.cancel()
 
     def _device_changed(self, _info: Any) -> None:
         if self.unlocked and self.tab == "devices":
-            self._fill_devices()
+            self._refill()  # coalesced: one rebuild per frame however many updates arrive
 
     def refresh(self) -> None:
         if not self.unlocked:

@@ -29,6 +29,7 @@ class DevicesAccess:
         self.link: Any = None
         self.reason = "not started"
         self._listeners: list[Callable[[Any], None]] = []
+        self._raw_listeners: list[Callable[[Any], None]] = []
 
     def start(self) -> None:
         """Start the link's own network thread (returns at once; it reconnects forever)."""
@@ -84,15 +85,19 @@ class DevicesAccess:
             return f"common.unavail_{kind}"
         return None
 
-    def add_listener(self, fn: Callable[[Any], None]) -> None:
-        """fn(DeviceInfo) on the UI thread whenever a device changes."""
-        self._listeners.append(fn)
+    def add_listener(self, fn: Callable[[Any], None], ui_thread: bool = True) -> None:
+        """fn(DeviceInfo) on the UI thread whenever a device changes (on the link's thread if
+        ui_thread is False: fn must then be quick and thread-safe)."""
+        (self._listeners if ui_thread else self._raw_listeners).append(fn)
 
     def remove_listener(self, fn: Callable[[Any], None]) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
+        for group in (self._listeners, self._raw_listeners):
+            if fn in group:
+                group.remove(fn)
 
     def _changed(self, info: Any) -> None:
+        for fn in list(self._raw_listeners):
+            fn(info)
         for fn in list(self._listeners):
             post(fn, info)
 

@@ -70,6 +70,8 @@ class Services:
         self.requests = requests_mod.RequestsAccess(cfg.sync, outbox_factory)
         self.voice = voice_mod.VoiceAccess(cfg.voice, voice_factory)
         self._listeners: list[Callable[[], None]] = []
+        self._notify_lock = threading.Lock()
+        self._notify_pending = False
         self._state_interval_s = state_interval_s
         self._stop = threading.Event()
         self._state_thread: threading.Thread | None = None
@@ -86,7 +88,7 @@ class Services:
         self.voice.start()
         self.devices.start()
         self.requests.start()
-        self.devices.add_listener(lambda _info: self._notify())
+        self.devices.add_listener(lambda _info: self._notify(), ui_thread=False)
         self.voice.add_listener(lambda _status: self._notify())
         self._state_thread = threading.Thread(target=self._state_loop, name="kiosk-state", daemon=True)
         self._state_thread.start()
@@ -130,8 +132,18 @@ class Services:
             self._listeners.remove(fn)
 
     def _notify(self) -> None:
+        """Tell listeners once per frame at most, however many changes arrive (an MQTT flood)."""
+        with self._notify_lock:
+            if self._notify_pending:
+                return
+            self._notify_pending = True
+        post(self._fire)
+
+    def _fire(self) -> None:
+        with self._notify_lock:
+            self._notify_pending = False
         for fn in list(self._listeners):
-            post(fn)
+            fn()
 
     def uptime_s(self) -> float:
         return time.time() - self.started_at

@@ -144,11 +144,28 @@ class Driver:
         touch.touch_up()
         yield from self.frames(2)
 
-    def wait(self, cond: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Iterator[None]:
+    def wait(self, cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Iterator[None]:
         deadline = time.monotonic() + timeout
         while not cond():
             assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
             yield
+
+
+def _flush_clock(app: Any) -> None:
+    """Let layout and texture updates still queued by the stopped app's widgets run now (their
+    kv rules read `app`), so they do not fire later inside another test's Clock."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.lang.parser import global_idmap
+
+    App._running_app = app
+    try:
+        for _ in range(3):
+            Clock.tick()
+    finally:
+        App._running_app = None
+        # kv's `app` proxy caches the app it first saw until that app's on_stop: forget it
+        object.__setattr__(global_idmap["app"], "_obj", None)
 
 
 def run_app(app: Any, scenario: Callable[[Driver], Iterator[Any]], timeout: float = 90.0) -> None:
@@ -175,6 +192,7 @@ def run_app(app: Any, scenario: Callable[[Driver], Iterator[Any]], timeout: floa
 
     app.bind(on_interactive=lambda *_a: Clock.schedule_interval(step, 0))
     app.run()
+    _flush_clock(app)
     if state["error"] is not None:
         raise state["error"]
     assert state["done"], "the app stopped before the scenario finished"

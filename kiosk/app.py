@@ -7,6 +7,7 @@ the kv files, the subsystems behind kiosk/services/.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -248,16 +249,27 @@ def KioskApp(cfg: KioskConfig, **kw: Any):  # noqa: N802 - reads like the class 
 
 
 def run(cfg: KioskConfig) -> int:
-    """`lobby-kiosk run`: the app, windowed or full screen as configured. Returns the exit code."""
+    """`lobby-kiosk run`: the app, windowed or full screen as configured. Returns the exit code.
+
+    SIGTERM (systemd stop) and Ctrl-C stop the app cleanly: the subsystems are stopped and
+    STOPPING=1 is sent.
+    """
     configure_window(cfg)
     try:
         Path(cfg.state_dir).mkdir(parents=True, exist_ok=True)
     except OSError as err:
         log.warning("state_dir %s cannot be created: %s", cfg.state_dir, err)
     app = KioskApp(cfg)
+    from kivy.clock import Clock  # noqa: PLC0415
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         app.run()
-    except KeyboardInterrupt:
-        app.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
-

@@ -38,7 +38,7 @@ def unavailable_key(reason: str | None) -> str:
     text = (reason or "").lower()
     if "model" in text:
         return "voice.unavailable_no_model"
-    if "microphone" in text or "sound" in text or "audio device" in text:
+    if any(word in text for word in ("microphone", "portaudio", "sound", "audio device", "input device")):
         return "voice.unavailable_no_mic"
     return "voice.unavailable_other"
 

@@ -169,3 +169,12 @@ def test_spoken_request_through_the_real_recognizer(site_factory, services_for, 
         assert body["transcript"] and body["transcript"] == screen.heard
 
     flow_drive(app, scenario)
+
+
+def test_voice_unavailable_reasons_in_plain_words():
+    from kiosk.screens.voice import unavailable_key
+
+    assert unavailable_key("no recognition model at /var/lib/x (ModelUnavailable)") == "voice.unavailable_no_model"
+    assert unavailable_key("no microphone: default input not found (-9996)") == "voice.unavailable_no_mic"
+    assert unavailable_key("PortAudio is not installed (libportaudio.so)") == "voice.unavailable_no_mic"
+    assert unavailable_key(None) == "voice.unavailable_other"

@@ -45,3 +45,4 @@ def test_colour_role_follows_severity():
 def test_implausible_readings_are_refused(reading):
     with pytest.raises(ImplausibleReading):
         classify(*reading)
+

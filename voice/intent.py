@@ -207,7 +207,8 @@ class IntentParser:
                 e.danger |= combo.urgency == "urgent"
                 e.decisive |= combo.urgency == "urgent"
         for rule in self.vocabulary.relocations:
-            if any(w in said for w in rule.when) and not any(w in said for w in rule.unless):
+            if (any(w in said for w in rule.when) and not any(w in said for w in rule.unless)
+                    and not evidence[rule.source].decisive):   # a danger keeps its own category
                 evidence[rule.target].merge(evidence[rule.source])
                 evidence[rule.source] = _Evidence()
         for code, e in evidence.items():

@@ -110,3 +110,24 @@ def test_offline_locker_is_shown_on_the_button_before_any_tap(simulator, site_fa
         assert screen.step == "enter", "a tap on an unavailable locker must not start a pickup"
 
     flow_drive(app, scenario)
+
+
+def test_locker_that_does_not_answer_in_time_is_said_in_plain_words(simulator, site_factory, services_for,
+                                                                    kiosk_app, flow_drive, fault):
+    site = site_factory()
+    cfg = site.write_config()                 # command timeout 3 s; the locker answers after 8 s
+    app = kiosk_app(cfg, services=services_for(cfg))
+    fault.set("locker-1", "slow:8")
+
+    def scenario(d):
+        yield from _open_parcel(d, app)
+        screen = app.screen("parcel")
+        yield from type_digits(d, screen.ids.keypad, CODES[2])
+        yield from d.tap(d.find(id="open_button"))
+        assert screen.step == "opening"
+        yield from d.wait(lambda: screen.step == "failed", 15, "the kiosk to give up")
+        assert d.find_all(id="failure_badge")[0].text == "快递柜没有回应，请再试一次"
+        yield from d.tap(d.find(id="try_again_button"))
+        assert screen.step == "enter" and screen.code == ""
+
+    flow_drive(app, scenario)

@@ -115,6 +115,7 @@ class BigButton(ButtonBehavior, Painted, BoxLayout):
     reason = StringProperty("")
     font_size = NumericProperty(0)  # 0 = theme.font_button
     horizontal = BooleanProperty(False)  # icon left of the words instead of above
+    fit_width = BooleanProperty(False)  # words on one line; the kv sets the width from them
     enabled_style = StringProperty("primary")
 
     def __init__(self, **kw) -> None:

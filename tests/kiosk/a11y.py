@@ -105,6 +105,9 @@ def check_window(theme: Any) -> list[str]:
             tw, th = w.texture_size
             if tw > w.width + TOL_PX or th > w.height + TOL_PX:
                 problems.append(f"text {describe(w)} does not fit: {tw:.0f}x{th:.0f} px in {w.width:.0f}x{w.height:.0f}")
+            box = _painted_ancestor(w)
+            if box is not None and not _inside(_text_rect(w), window_rect(box)):
+                problems.append(f"text {describe(w)} spills out of its {type(box).__name__}")
             bg = background(w)
             ratio = contrast_ratio(blend(tuple(w.color), bg), bg)
             if ratio < MIN_CONTRAST - 0.01:
@@ -115,6 +118,28 @@ def check_window(theme: Any) -> list[str]:
             if ratio < MIN_CONTRAST - 0.01:
                 problems.append(f"icon {w.kind!r} contrast {ratio:.2f}:1 (minimum {MIN_CONTRAST:g}:1)")
     return problems
+
+
+def _painted_ancestor(w: Any) -> Any:
+    parent = w.parent
+    while parent is not None and parent is not Window:
+        if isinstance(parent, (Painted, ButtonBehavior)):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _text_rect(w: Any) -> tuple[float, float, float, float]:
+    """Where the label's text is drawn: its texture centred in its box (Kivy's default)."""
+    x0, y0, x1, y1 = window_rect(w)
+    tw, th = w.texture_size
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return (inner[0] >= outer[0] - TOL_PX and inner[1] >= outer[1] - TOL_PX
+            and inner[2] <= outer[2] + TOL_PX and inner[3] <= outer[3] + TOL_PX)
 
 
 def _nested(a: Any, b: Any) -> bool:

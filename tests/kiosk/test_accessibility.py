@@ -36,7 +36,7 @@ def test_walk_catches_what_breaks_the_rules(kiosk_app, drive):
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.label import Label
 
-    from kiosk.widgets import SmallButton
+    from kiosk.widgets import BigButton, SmallButton
 
     app = kiosk_app()
 
@@ -53,7 +53,9 @@ def test_walk_catches_what_breaks_the_rules(kiosk_app, drive):
                       pos=(10, 600))
         overflow = Label(text="这段文字放不进这个框里", color=(0, 0, 0, 1), font_size=app.theme.font_body,
                          size_hint=(None, None), size=(60, 30), pos=(10, 800))
-        for w in (tiny, near, grey, small, overflow):
+        spill = BigButton(text="一二三四五六七八九十一二三四五", size_hint=(None, None), size=(200, 70),
+                          pos=(10, 1000), style="primary")
+        for w in (tiny, near, grey, small, overflow, spill):
             bad.add_widget(w)
         Window.add_widget(bad)
         yield from d.frames(SETTLE_FRAMES)
@@ -67,6 +69,7 @@ def test_walk_catches_what_breaks_the_rules(kiosk_app, drive):
         assert "text Label '灰色文字' contrast" in problems
         assert "text Label '小字' font" in problems
         assert "text Label '这段文字放不进这个框里' does not fit" in problems
+        assert "spills out of its BigButton" in problems
 
     drive(app, scenario)
 

@@ -45,3 +45,25 @@ def test_home_says_why_buttons_cannot_work_when_broker_and_voice_are_missing(kio
         yield from d.wait(lambda: app.current == "home", what="back home")
 
     drive(app, scenario)
+
+
+def test_home_shows_the_current_high_priority_notice_from_the_outbox(kiosk_app, kiosk_config, drive):
+    from sync.outbox import Outbox
+    from sync.records import Notice
+
+    outbox = Outbox.open(kiosk_config.sync)
+    outbox.apply_updates([], [
+        Notice("n1", "小区活动", "周日下午有义诊", "2020-01-01T00:00:00Z", None, "normal"),
+        Notice("n2", "停水通知", "本周六 9:00-12:00 停水", "2020-01-01T00:00:00Z", None, "high"),
+        Notice("n3", "旧通知", "已经过期", "2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z", "high"),
+    ], "c1")
+    outbox.close()
+    app = kiosk_app(cfg=kiosk_config)
+
+    def scenario(d):
+        home = app.screen("home")
+        yield from d.wait(lambda: home.notice_text, what="a notice on home")
+        assert home.notice_text == "停水通知：本周六 9:00-12:00 停水"
+        assert d.find(contains="停水通知")  # on screen, not only in a property
+
+    drive(app, scenario)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +69,8 @@ def demo_run(voice_model: str | None = None) -> DemoRun:
         [sys.executable, "-m", "kiosk", "-v", "demo", "--headless", "--out", str(out)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S,
     )
+    if proc.returncode == 0:  # a failed run's folder is kept for a look at its logs and pictures
+        atexit.register(shutil.rmtree, out.parent, True)
     return DemoRun(out, proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -14,7 +14,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,13 +27,12 @@ log = logging.getLogger(__name__)
 DEMO_CODES_EXTRA = "582046"  # a second parcel waiting, so the locker is not trivially one-code
 
 
-def kivy_env(headless: bool) -> dict[str, str]:
-    """The environment Kivy needs here, to be set before Kivy is first imported."""
-    home = tempfile.mkdtemp(prefix="lobby-kivy-")
+def kivy_env(headless: bool, home: Path) -> dict[str, str]:
+    """The environment Kivy needs here (its home in `home`), to be set before Kivy is first imported."""
     env = {
         "KIVY_NO_ARGS": "1", "KIVY_NO_CONFIG": "1", "KIVY_NO_FILELOG": "1",
-        "KIVY_LOG_MODE": "PYTHON", "KIVY_WINDOW": "sdl2", "KIVY_HOME": home,
-        "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", home),
+        "KIVY_LOG_MODE": "PYTHON", "KIVY_WINDOW": "sdl2", "KIVY_HOME": str(home),
+        "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(home)),
     }
     if headless:
         env |= {"SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy"}
@@ -59,8 +57,17 @@ def _log_to_file(path: Path) -> logging.Handler:
 def main(args: argparse.Namespace) -> int:
     """Entry point of `lobby-kiosk demo`; returns the exit code."""
     out = Path(args.out).resolve()
+    run_dir = out / "run"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        (run_dir / "logs").mkdir(parents=True)
+        (run_dir / "kivy").mkdir()
+    except OSError as err:
+        print(f"lobby-kiosk demo: cannot write to --out {out}: {err.strerror or err}", file=sys.stderr)
+        return 2
     headless = bool(getattr(args, "headless", False)) or not has_display()
-    for key, value in kivy_env(headless).items():
+    for key, value in kivy_env(headless, run_dir / "kivy").items():
         os.environ.setdefault(key, value)
     if headless:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
@@ -75,14 +82,6 @@ def main(args: argparse.Namespace) -> int:
         spoken_text=values.spoken_text, verbose=bool(getattr(args, "verbose", False)),
         file_microphone=headless,
     )
-    run_dir = out / "run"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        (run_dir / "logs").mkdir(parents=True)
-    except OSError as err:
-        print(f"lobby-kiosk demo: cannot write to --out {out}: {err.strerror or err}", file=sys.stderr)
-        return 2
     handler = _log_to_file(run_dir / "logs" / "kiosk.log")
     print(f"lobby-kiosk demo: starting a simulated building (logs in {run_dir / 'logs'}) ...", flush=True)
     try:

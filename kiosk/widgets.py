@@ -146,6 +146,8 @@ class NavBar(Painted, BoxLayout):
     screen = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _base_widget) -> None:
+        # kv ids are weak: keep the buttons that may be taken out of the bar alive
+        self._buttons = {name: self.ids[name].__self__ for name in ("back", "home", "large_text", "language")}
         self._layout()
 
     def on_show_back(self, *_args) -> None:
@@ -156,7 +158,8 @@ class NavBar(Painted, BoxLayout):
 
     def _layout(self) -> None:
         """Only the buttons that are shown are in the bar (a hidden one is not a target)."""
-        if "home" not in self.ids:
+        buttons = getattr(self, "_buttons", None)
+        if not buttons:
             return
         wanted = ["back"] if self.show_back else []
         wanted.append("home")
@@ -164,7 +167,7 @@ class NavBar(Painted, BoxLayout):
             wanted += ["large_text", "language"]
         self.clear_widgets()
         for name in wanted:
-            self.add_widget(self.ids[name])
+            self.add_widget(buttons[name])
 
     def back(self) -> None:
         if self.screen is not None:

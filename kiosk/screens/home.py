@@ -67,7 +67,7 @@ class HomeScreen(KioskScreen):
                 widget.reason = self.t(key) if key else ""
         self.problems_text = "\n".join(self.t(k) for k in av.problems)
         notices = [n for n in services.requests.last_notices if getattr(n, "priority", "") == "high"]
-        self.notice_text = f"{notices[0].title}：{notices[0].body}" if notices else ""
+        self.notice_text = self.t("home.notice_line", title=notices[0].title, body=notices[0].body) if notices else ""
 
     def open(self, name: str) -> None:
         self.go(name)

@@ -61,6 +61,8 @@ class TechnicianScreen(KioskScreen):
         self._health_error = ""
         self._lock_shown = False
         super().__init__(**kw)
+        # kv ids are weak: keep the parts that are taken out of the tree alive
+        self._parts = {name: self.ids[name].__self__ for name in ("pin_page", "dashboard", "devices_page", "status_page")}
         self._services = self.app.services
         self._refill = Clock.create_trigger(lambda _dt: self._fill_devices() if self.unlocked else None)
         self.gate = PinGate(self.app.cfg.technician_pin_hash, self.app.cfg.state_dir)
@@ -73,13 +75,13 @@ class TechnicianScreen(KioskScreen):
         box.clear_widgets()
         if self.unlocked:
             self.set_instructions("technician.dashboard")
-            box.add_widget(self.ids.dashboard)
+            box.add_widget(self._parts["dashboard"])
             pages = self.ids.pages
             pages.clear_widgets()
-            pages.add_widget(self.ids.devices_page if self.tab == "devices" else self.ids.status_page)
+            pages.add_widget(self._parts["devices_page" if self.tab == "devices" else "status_page"])
         else:
             self.set_instructions("technician.enter_pin")
-            box.add_widget(self.ids.pin_page)
+            box.add_widget(self._parts["pin_page"])
             if not self.app.cfg.technician_pin_hash:
                 self.pin_message = self.t("technician.no_pin")
             else:

@@ -134,6 +134,10 @@ def stall() -> None:
         if model:
             cfg = replace(cfg, voice=replace(cfg.voice, model_path=model))
         wav = synthesize_speech("我家厨房的灯坏了，请派人来修", Path(tmp) / "speech.wav")
+        if wav is not None:  # trailing silence, so the end-pointer closes each utterance
+            padded = Path(tmp) / "speech-padded.wav"
+            subprocess.run(["sox", str(wav), str(padded), "pad", "0", "1.5"], check=True, capture_output=True)
+            wav = padded
         _run_stall_app(cfg, building, wav, bool(model))
 
 

@@ -71,6 +71,7 @@ class Services:
         self.voice = voice_mod.VoiceAccess(cfg.voice, voice_factory)
         self._listeners: list[Callable[[], None]] = []
         self._notify_lock = threading.Lock()
+        self._device_seen: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._notify_pending = False
         self._state_interval_s = state_interval_s
         self._stop = threading.Event()
@@ -88,7 +89,7 @@ class Services:
         self.voice.start()
         self.devices.start()
         self.requests.start()
-        self.devices.add_listener(lambda _info: self._notify(), ui_thread=False)
+        self.devices.add_listener(self._device_changed, ui_thread=False)
         self.voice.add_listener(lambda _status: self._notify())
         self._state_thread = threading.Thread(target=self._state_loop, name="kiosk-state", daemon=True)
         self._state_thread.start()
@@ -130,6 +131,15 @@ class Services:
     def remove_listener(self, fn: Callable[[], None]) -> None:
         if fn in self._listeners:
             self._listeners.remove(fn)
+
+    def _device_changed(self, info: Any) -> None:
+        """On the link's thread: only a change of availability or fault matters to availability()
+        (a flood of state updates must not make every screen refresh)."""
+        key = (info.kind, info.id)
+        seen = (info.availability, info.fault, self.devices.connected)
+        if self._device_seen.get(key) != seen:
+            self._device_seen[key] = seen
+            self._notify()
 
     def _notify(self) -> None:
         """Tell listeners once per frame at most, however many changes arrive (an MQTT flood)."""

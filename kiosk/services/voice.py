@@ -7,11 +7,12 @@ Starts even without the voice package or a model: `status()` then says why in
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.services.pool import post
+from kiosk.services.pool import Pool, post
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,36 @@ def default_factory(settings: Any):
     return VoiceService(settings)
 
 
-class _NoSession:
+class VoiceSession:
+    """What listen() returns at once; the real session is created on the voice worker thread
+    (starting one may wait for the previous to finish), and stop()/cancel() reach it when it exists."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._real: Any = None
+        self._pending: str | None = None
+
+    def attach(self, real: Any) -> None:
+        with self._lock:
+            self._real, pending = real, self._pending
+        if pending:
+            getattr(real, pending)()
+
+    def _forward(self, what: str) -> None:
+        with self._lock:
+            real = self._real
+            if real is None and self._pending != "cancel":
+                self._pending = what
+        if real is not None:
+            getattr(real, what)()
+
     def stop(self) -> None:
-        pass
+        """End the utterance now (second press)."""
+        self._forward("stop")
 
     def cancel(self) -> None:
-        pass
+        """Discard the utterance."""
+        self._forward("cancel")
 
 
 class VoiceAccess:
@@ -49,6 +74,7 @@ class VoiceAccess:
         self._service: Any = None
         self._reason = "not started"
         self._listeners: list[Callable[[Any], None]] = []
+        self._pool = Pool("kiosk-voice", workers=1)  # starting a session may wait for the last one
 
     def start(self) -> None:
         """Create the VoiceService and let it load its model in the background."""
@@ -69,6 +95,7 @@ class VoiceAccess:
             log.warning("voice unavailable: %s", self._reason)
 
     def stop(self) -> None:
+        self._pool.shutdown()
         if self._service is not None:
             try:
                 self._service.stop()
@@ -97,22 +124,29 @@ class VoiceAccess:
 
     def listen(self, on_partial: Callable[[str], None], on_final: Callable[[str], None],
                on_error: Callable[[str], None], on_level: Callable[[float], None] | None = None,
-               source: str | None = None):
-        """Start one utterance; callbacks on the UI thread. Returns the session (stop/cancel)."""
+               source: str | None = None) -> VoiceSession:
+        """Start one utterance; returns at once. Callbacks come on the UI thread."""
+        session = VoiceSession()
         if self._service is None:
             post(on_error, self._reason)
-            return _NoSession()
-        try:
-            return self._service.listen(
-                lambda text: post(on_partial, text),
-                lambda text: post(on_final, text),
-                lambda reason: post(on_error, reason),
-                on_level=(lambda level: post(on_level, level)) if on_level else None,
-                source=source,
-            )
-        except Exception as err:  # e.g. no microphone: shown to the resident as words
-            post(on_error, str(err) or type(err).__name__)
-            return _NoSession()
+            return session
+
+        def start() -> None:
+            try:
+                real = self._service.listen(
+                    lambda text: post(on_partial, text),
+                    lambda text: post(on_final, text),
+                    lambda reason: post(on_error, reason),
+                    on_level=(lambda level: post(on_level, level)) if on_level else None,
+                    source=source,
+                )
+            except Exception as err:  # e.g. no microphone: shown to the resident as words
+                post(on_error, str(err) or type(err).__name__)
+                return
+            session.attach(real)
+
+        self._pool.run(start)
+        return session
 
     def parse(self, text: str):
         """Intent for a transcript (fast; may run on the UI thread)."""

@@ -93,6 +93,7 @@ def _app_class():
             self.interactive_at = time.monotonic()
             # subsystems start once home is on screen: their imports and threads never delay it
             self.services.start()
+            self._warm_fonts(list(self.theme.font_sizes()))
             if self.notifier.enabled:
                 self.notifier.ready()
                 self.notifier.ping()
@@ -100,10 +101,21 @@ def _app_class():
                 self._events.append(Clock.schedule_interval(lambda _dt: self.notifier.ping(), self.notifier.interval_s))
             self.dispatch("on_interactive")
 
+        def _warm_fonts(self, sizes: list[float]) -> None:
+            """Open the font at every theme size, one per frame, while nobody is using the kiosk
+            yet: the first text at a new size costs a long frame, better now than mid-request."""
+            from kivy.core.text import Label as CoreLabel  # noqa: PLC0415
+
+            if not sizes or self.interactive_at is None:
+                return
+            CoreLabel(text="语音量血压 Aa1", font_size=sizes.pop()).refresh()
+            Clock.schedule_once(lambda _dt: self._warm_fonts(sizes), 0)
+
         def on_interactive(self) -> None:
             """Home is drawn and takes touches (READY=1 has been sent)."""
 
         def on_stop(self) -> None:
+            self.interactive_at = None
             for ev in self._events:
                 ev.cancel()
             self._events.clear()

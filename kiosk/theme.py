@@ -12,6 +12,7 @@ so the age-friendly rules (docs/kiosk.md) hold everywhere by construction:
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -140,6 +141,15 @@ class Theme(EventDispatcher):
         w, h = size
         return cls(px_per_mm=((w * w + h * h) ** 0.5) / (diagonal_in * 25.4), large_text=large_text)
 
+    def font_sizes(self) -> list[float]:
+        """Every text size of the theme in both normal and 大字 mode (to warm the font cache)."""
+        sizes = set()
+        for factor in (1.0, LARGE_TEXT_FACTOR):
+            for mm_size in (7.2, 8.0, 10.0, 26.0):
+                sizes.add(round(self.mm(mm_size) * factor))
+            sizes.add(math.ceil(self.mm(MIN_BODY_LINE_MM) / LINE_HEIGHT_RATIO * factor))
+        return sorted(sizes)
+
     def mm(self, n: float) -> float:
         """Millimetres on the panel -> pixels."""
         return n * self.px_per_mm
@@ -166,12 +176,12 @@ class Theme(EventDispatcher):
     def _recompute(self, *_args) -> None:
         s = LARGE_TEXT_FACTOR if self.large_text else 1.0
         self.text_scale = s
-        body = self.mm(MIN_BODY_LINE_MM) / LINE_HEIGHT_RATIO + 0.5  # rounding margin
-        self.font_small = body * s
-        self.font_body = self.mm(7.2) * s
-        self.font_button = self.mm(8.0) * s
-        self.font_title = self.mm(10.0) * s
-        self.font_huge = self.mm(26.0) * s
+        # whole pixels: every distinct size is a font the renderer opens once (slowly), so fewer is better
+        self.font_small = math.ceil(self.mm(MIN_BODY_LINE_MM) / LINE_HEIGHT_RATIO * s)
+        self.font_body = max(self.font_small, round(self.mm(7.2) * s))
+        self.font_button = round(self.mm(8.0) * s)
+        self.font_title = round(self.mm(10.0) * s)
+        self.font_huge = round(self.mm(26.0) * s)
         self.target = self.mm(MIN_TARGET_MM)
         self.gap = self.mm(MIN_GAP_MM + 1)
         self.pad = self.mm(6)

@@ -151,21 +151,15 @@ class Driver:
             yield
 
 
-def _flush_clock(app: Any) -> None:
-    """Let layout and texture updates still queued by the stopped app's widgets run now (their
-    kv rules read `app`), so they do not fire later inside another test's Clock."""
+def _kv_sees(app: Any) -> None:
+    """Point kv's `app` at `app`. The proxy caches the first app it sees until that app's on_stop,
+    and widgets of a stopped app may still evaluate kv rules later (queued texture and layout
+    updates): they must find an app, and the next app's widgets must find the next app."""
     from kivy.app import App
-    from kivy.clock import Clock
     from kivy.lang.parser import global_idmap
 
     App._running_app = app
-    try:
-        for _ in range(3):
-            Clock.tick()
-    finally:
-        App._running_app = None
-        # kv's `app` proxy caches the app it first saw until that app's on_stop: forget it
-        object.__setattr__(global_idmap["app"], "_obj", None)
+    object.__setattr__(global_idmap["app"], "_obj", None)
 
 
 def run_app(app: Any, scenario: Callable[[Driver], Iterator[Any]], timeout: float = 90.0) -> None:
@@ -191,8 +185,9 @@ def run_app(app: Any, scenario: Callable[[Driver], Iterator[Any]], timeout: floa
         return False
 
     app.bind(on_interactive=lambda *_a: Clock.schedule_interval(step, 0))
+    _kv_sees(app)
     app.run()
-    _flush_clock(app)
+    _kv_sees(app)
     if state["error"] is not None:
         raise state["error"]
     assert state["done"], "the app stopped before the scenario finished"

@@ -1,9 +1,9 @@
 """The screen registry: every screen name, imported lazily as kiosk.screens.<name>.
 
 `screen_class("parcel")` imports kiosk/screens/parcel.py and returns ParcelScreen.
-While a screen module has not been written yet, `screen_class` returns a
-placeholder (so the app and the accessibility walk still run) unless
-`strict=True`, which raises MissingScreen (screenshots use that).
+A registered screen whose module is missing raises MissingScreen; while a new
+screen is being written, `strict=False` gives a placeholder instead (so the app
+and the accessibility walk still run).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def class_name(name: str) -> str:
     return f"{name.capitalize()}Screen"
 
 
-def screen_class(name: str, strict: bool = False) -> type:
+def screen_class(name: str, strict: bool = True) -> type:
     """The KioskScreen subclass for `name` (ValueError for an unregistered name)."""
     if name not in SCREENS:
         raise ValueError(f"unknown screen {name!r} (known: {', '.join(SCREENS)})")

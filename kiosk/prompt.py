@@ -1,16 +1,13 @@
-"""The idle prompt: 还需要更多时间吗？ with 需要更多时间 and 回到首页, and a countdown."""
+"""The idle prompt: 还需要更多时间吗？ with 需要，继续 and 回到首页, and a countdown."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from kivy.lang import Builder
 from kivy.properties import NumericProperty
 from kivy.uix.modalview import ModalView
 
-_KV = Path(__file__).with_suffix(".kv")
-_loaded = False
+from kiosk.screens.base import load_kv
 
 
 class IdlePrompt(ModalView):
@@ -19,10 +16,7 @@ class IdlePrompt(ModalView):
     seconds_left = NumericProperty(15)
 
     def __init__(self, on_more: Callable[[], None], on_home: Callable[[], None], **kw) -> None:
-        global _loaded
-        if not _loaded:
-            Builder.load_file(str(_KV))
-            _loaded = True
+        load_kv(__file__)  # prompt.kv, once per process
         self._on_more = on_more
         self._on_home = on_home
         super().__init__(**kw)

@@ -81,6 +81,7 @@ class VoiceAccess:
         if self._factory is None:
             self._reason = "voice disabled"
             return
+        self._pool.run(self._load_vocabulary)
         try:
             self._service = self._factory(self.settings)
             self._service.add_status_listener(self._status_changed)
@@ -93,6 +94,19 @@ class VoiceAccess:
             self._service = None
             self._reason = f"voice failed to start: {type(err).__name__}: {err}"
             log.warning("voice unavailable: %s", self._reason)
+
+    def _load_vocabulary(self) -> None:
+        """Load the intent vocabulary off the UI thread ([voice] vocabulary_file or the bundled one),
+        so the first parse() on the UI thread does not stall it."""
+        try:
+            from voice import intent  # noqa: PLC0415 - optional subsystem
+        except ImportError:
+            return
+        try:
+            intent.use_vocabulary(getattr(self.settings, "vocabulary_file", None))
+        except Exception as err:  # a bad community vocabulary: fall back to the bundled one
+            log.warning("intent vocabulary not loaded (%s: %s); using the bundled one", type(err).__name__, err)
+            intent.use_vocabulary(None)
 
     def stop(self) -> None:
         self._pool.shutdown()
@@ -161,7 +175,7 @@ class VoiceAccess:
         try:
             from voice import tts  # noqa: PLC0415 - optional subsystem
 
-            return bool(tts.say(text))
+            return bool(tts.say(text, getattr(self.settings, "tts_voice", "cmn")))
         except Exception as err:  # speech is a nicety; the text is on screen anyway
             log.info("tts unavailable: %s", type(err).__name__)
             return False

@@ -115,3 +115,33 @@ def test_services_start_with_no_subsystem_and_say_why():
         assert av.voice == "common.unavail_voice" and av.devices == "common.unavail_devices"
     finally:
         services.stop()
+
+
+def test_voice_service_loads_the_configured_vocabulary_off_the_ui_thread(tmp_path):
+    import dataclasses
+    import shutil
+
+    from kiosk.services.voice import VoiceAccess
+    from voice import intent
+    from voice.vocabulary import DEFAULT_PATH
+
+    vocab = tmp_path / "vocabulary.toml"
+    shutil.copy(DEFAULT_PATH, vocab)
+    with open(vocab, "a", encoding="utf-8") as f:
+        f.write('\n[[categories.parking.topics]]\nlabel = "共享单车"\nweight = 2.0\n'
+                'keywords = ["共享单车", "小黄车"]\nphrases = ["小黄车堵在门口"]\n')
+    said = "小黄车 太多 了 走 路 都 费劲"
+    cfg = make_config(tmp_path / "state")
+    settings = dataclasses.replace(cfg.voice, vocabulary_file=str(vocab), model_path=str(tmp_path / "no-model"))
+    access = VoiceAccess(settings)
+    try:
+        access.start()
+        deadline = time.monotonic() + 20
+        while access.parse(said).category != "parking":
+            assert time.monotonic() < deadline, "the configured vocabulary was never loaded"
+            time.sleep(0.05)
+        assert access.status().state in ("loading", "unavailable")  # no model: touch only
+    finally:
+        access.stop()
+        intent.use_vocabulary(None)
+    assert intent.parse(said).category == "other"

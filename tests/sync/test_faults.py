@@ -73,7 +73,11 @@ def test_exactly_once_with_agent_sigkilled_and_answers_dropped_after_commit(tmp_
             agent.wait()
             kills += 1
         feeder.join()
+        starts = log.read_text().count("sync agent started")
         agent = _agent(cfg, log)
+        # A clean stop is only promised once the agent runs (its SIGTERM handler is set before it logs).
+        wait_until(lambda: log.read_text().count("sync agent started") > starts, timeout=30, interval=0.1,
+                   what="the last agent to start")
         wait_until(lambda: box.health().depth == 0, timeout=150, interval=0.2, what="the outbox to drain")
         agent.send_signal(signal.SIGTERM)
         assert agent.wait(10) == 0

@@ -109,6 +109,8 @@ class Agent:
             while not stop.is_set():
                 try:
                     busy = self.step()
+                    if not busy:
+                        self.outbox.checkpoint()  # idle: the agent, not a resident's enqueue, pays for it
                 except SyncError as err:  # the outbox failed (disk full, locked): wait, then try again
                     log.error("sync agent: %s", err)
                     busy = False

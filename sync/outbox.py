@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
+WAL_AUTOCHECKPOINT_PAGES = 10_000  # about 40 MB of WAL before a writer checkpoints itself
 WARN_FRACTION = 0.5  # the technician screen warns when the outbox is half full
 EVICT_CHUNK = 100
 
@@ -157,12 +158,20 @@ class Outbox:
                                        check_same_thread=False)
                 conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
                 conn.execute("PRAGMA synchronous=FULL")
+                # Checkpoints are the agent's job (checkpoint(), between rounds), so a resident's
+                # enqueue rarely pays for one; this only bounds the WAL when no agent runs.
+                conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             except sqlite3.Error as err:
                 raise OutboxError(f"cannot open outbox {self.path}: {err}") from err
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file without waiting for readers (the agent calls this)."""
+        with self._errors("checkpoint"):
+            self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:

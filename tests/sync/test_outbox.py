@@ -268,3 +268,25 @@ def test_size_cap_evicts_delivered_history_too(tmp_path: Path):
     kept = {v.id for v in box.find(limit=1000)}
     assert set(later) <= kept and not set(first) <= kept
     box.close()
+
+
+def test_the_agent_not_the_enqueue_checkpoints_the_wal(outbox, tmp_path):
+    import shutil
+
+    def rows_in_main_file() -> int:
+        """Rows readable from the database file alone, as if the WAL were lost."""
+        copy = tmp_path / "main-only.sqlite3"
+        shutil.copyfile(outbox.path, copy)
+        probe = sqlite3.connect(copy)
+        try:
+            return probe.execute("SELECT count(*) FROM requests").fetchone()[0]
+        except sqlite3.OperationalError:  # not even the schema was checkpointed yet
+            return 0
+        finally:
+            probe.close()
+
+    for i in range(30):
+        outbox.enqueue(body(summary=f"报修 {i}"))
+    assert rows_in_main_file() < 30  # the enqueues left their pages in the WAL
+    outbox.checkpoint()
+    assert rows_in_main_file() == 30

@@ -6,8 +6,10 @@ the kv files, the subsystems behind kiosk/services/.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,25 @@ def configure_window(cfg: KioskConfig, size: tuple[int, int] | None = None, full
     Config.set("graphics", "show_cursor", "0" if full else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "0")
+
+
+SUBSYSTEM_MODULES = ("devices.link", "sync.outbox", "voice.service", "voice.intent")
+
+
+def preload_subsystems() -> threading.Thread:
+    """Import the subsystems on a background thread while the window opens, so that starting
+    the services once home is drawn does not spend most of a second importing on the UI thread."""
+
+    def load() -> None:
+        for name in SUBSYSTEM_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError as err:  # an absent subsystem is reported when the services start
+                log.info("subsystem %s not importable: %s", name, err)
+
+    thread = threading.Thread(target=load, name="kiosk-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _app_class():
@@ -76,6 +97,7 @@ def _app_class():
 
         # -- building -------------------------------------------------------------
         def build(self):
+            preload_subsystems()
             register_font(self.cfg.ui.font_file)
             load_widgets_kv()
             Window.clearcolor = PAIRS["base"].bg

@@ -6,7 +6,6 @@ the kv files, the subsystems behind kiosk/services/.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -39,19 +38,18 @@ def configure_window(cfg: KioskConfig, size: tuple[int, int] | None = None, full
     Config.set("kivy", "exit_on_escape", "0")
 
 
-SUBSYSTEM_MODULES = ("devices.link", "sync.outbox", "voice.service", "voice.intent")
-
-
 def preload_subsystems() -> threading.Thread:
     """Import the subsystems on a background thread while the window opens, so that starting
     the services once home is drawn does not spend most of a second importing on the UI thread."""
 
     def load() -> None:
-        for name in SUBSYSTEM_MODULES:
-            try:
-                importlib.import_module(name)
-            except ImportError as err:  # an absent subsystem is reported when the services start
-                log.info("subsystem %s not importable: %s", name, err)
+        try:
+            import devices.link  # noqa: F401, PLC0415
+            import sync.outbox  # noqa: F401, PLC0415
+            import voice.intent  # noqa: F401, PLC0415
+            import voice.service  # noqa: F401, PLC0415
+        except ImportError as err:  # an absent subsystem is reported when the services start
+            log.info("subsystem not importable: %s", err)
 
     thread = threading.Thread(target=load, name="kiosk-preload", daemon=True)
     thread.start()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devices import settings as devices_settings
+from devices.settings import _typed as check_typed  # the one table checker kiosk uses
 from sync import settings as sync_settings
 from voice import settings as voice_settings
 
@@ -83,16 +84,13 @@ _UI_TYPES: dict[str, Any] = {
 
 
 def _check_table(doc: dict[str, Any], name: str, types: dict[str, Any]) -> dict[str, Any]:
-    table = doc.get(name, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{name}: expected a table")
-    for key, value in table.items():
-        if key not in types:
-            raise ConfigError(f"{name}.{key}: unknown key")
-        want = types[key] if isinstance(types[key], tuple) else (types[key],)
-        if not isinstance(value, want) or (isinstance(value, bool) and bool not in want):
-            raise ConfigError(f"{name}.{key}: expected {'/'.join(t.__name__ for t in want)}, got {type(value).__name__}")
-    return dict(table)
+    """Check table `name` of `doc` against key -> type(s) with the devices subsystem's checker
+    (kiosk may import the subsystems; they carry their own copies because they may not import
+    each other). Its errors become kiosk's ConfigError, worded the same way."""
+    try:
+        return check_typed(doc.get(name, {}), name, types)
+    except devices_settings.ConfigError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _ui(doc: dict[str, Any]) -> UiSettings:

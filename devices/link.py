@@ -40,6 +40,7 @@ from devices.throttle import ThrottledLog
 log = logging.getLogger(__name__)
 
 Listener = Callable[[DeviceInfo], None]
+ConnectionListener = Callable[[bool], None]
 MAX_DEVICES = 2000  # far above any building; bounds memory if a misconfigured broker lets anyone publish
 _STOP = object()
 
@@ -70,6 +71,7 @@ class BuildingLink:
         self._pending: dict[str, _Pending] = {}
         self._measures: dict[str, list[Future]] = {}
         self._listeners: list[Listener] = []
+        self._conn_listeners: list[ConnectionListener] = []
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -147,6 +149,17 @@ class BuildingLink:
         with self._lock:
             if fn in self._listeners:
                 self._listeners.remove(fn)
+
+    def add_connection_listener(self, fn: ConnectionListener) -> None:
+        """Call `fn(connected: bool)` on the link's worker thread (never paho's) each time the
+        broker connection comes up or goes down."""
+        with self._lock:
+            self._conn_listeners.append(fn)
+
+    def remove_connection_listener(self, fn: ConnectionListener) -> None:
+        with self._lock:
+            if fn in self._conn_listeners:
+                self._conn_listeners.remove(fn)
 
     # ---- commands --------------------------------------------------------------------------
 
@@ -301,6 +314,7 @@ class BuildingLink:
             for info in self.registry.snapshot():
                 self._queue.put(("call", lambda info=info: self._publish_discovery(info)))
         self._connected.set()
+        self._queue.put(("connection", True))
         log.info("connected to broker %s:%d as %s", self.settings.broker.host, self.settings.broker.port,
                  self.kiosk_id)
 
@@ -308,7 +322,9 @@ class BuildingLink:
                        properties: Any) -> None:
         if self._connected.is_set() and not self._stop.is_set():
             log.warning("lost the broker connection (%s); reconnecting", reason_code)
-        self._connected.clear()
+        if self._connected.is_set():
+            self._connected.clear()
+            self._queue.put(("connection", False))
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         self.ingest(msg.topic, msg.payload)
@@ -393,6 +409,8 @@ class BuildingLink:
                     self._notify(item[1])
                 elif item[0] == "call":
                     item[1]()
+                elif item[0] == "connection":
+                    self._connection_changed(item[1])
             now = time.monotonic()
             due = []
             with self._lock:
@@ -412,6 +430,16 @@ class BuildingLink:
             except Exception:  # noqa: BLE001
                 # A listener is the caller's code: its bug must not stop the link's notifications.
                 log.exception("a device listener failed")
+
+    def _connection_changed(self, connected: bool) -> None:
+        with self._lock:
+            listeners = list(self._conn_listeners)
+        for fn in listeners:
+            try:
+                fn(connected)
+            except Exception:  # noqa: BLE001
+                # A listener is the caller's code: its bug must not stop the link's notifications.
+                log.exception("a connection listener failed")
 
     def _publish_discovery(self, info: DeviceInfo) -> None:
         client = self._client

@@ -232,3 +232,16 @@ def test_frozen_simulator_goes_offline_by_keepalive(sim_process, make_link):
     finally:
         proc.send_signal(signal.SIGCONT)
     assert wait_until(lambda: _info(link, "door-1").availability == "online", timeout=5)  # it comes back
+
+
+def test_connection_listener_hears_a_broker_drop_and_recovery_on_the_worker_thread(mosquitto, make_link):
+    link = make_link(start=False)
+    heard: list[tuple[bool, str]] = []
+    link.add_connection_listener(lambda up: heard.append((up, threading.current_thread().name)))
+    link.start()
+    assert wait_until(lambda: [h[0] for h in heard] == [True])
+    mosquitto.stop()
+    assert wait_until(lambda: [h[0] for h in heard] == [True, False]) and not link.connected
+    mosquitto.start()
+    assert wait_until(lambda: [h[0] for h in heard] == [True, False, True], timeout=10) and link.connected
+    assert {name for _up, name in heard} == {f"devices-link-{BUILDING}-worker"}  # never paho's thread

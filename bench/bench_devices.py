@@ -82,33 +82,108 @@ def _closed(link, compartment: str) -> bool:
     return event.get("type") == "door_closed" and event.get("compartment") == compartment
 
 
+class _Echo:
+    """The floor under every round trip: a bare paho client here, an echo process (same paho
+    plumbing as the simulators) there, the same broker in between, no link and no device logic."""
+
+    def __init__(self, port: int) -> None:
+        import threading
+
+        from devices.mqtt import make_client, run_forever, start_thread
+        from devices.settings import BrokerSettings
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.bench_devices", "--echo-child", str(port)],
+                                     cwd=REPO, stdout=subprocess.PIPE, text=True)
+        if not self.proc.stdout.readline().startswith("echo: ready"):
+            raise SystemExit("echo child failed")
+        broker = BrokerSettings(port=port)
+        self._got, ready, self._stop = threading.Event(), threading.Event(), threading.Event()
+        self.client = make_client(broker, "bench-echo-caller")
+
+        def connected(client, userdata, flags, reason, properties) -> None:
+            client.subscribe(ECHO_REPLY, 1)
+            ready.set()
+
+        self.client.on_connect = connected
+        self.client.on_subscribe = lambda *a: self._got.set()
+        self.client.on_message = lambda client, userdata, msg: self._got.set()
+        start_thread(lambda: run_forever(self.client, broker, 30, self._stop, "bench-echo"), "bench-echo")
+        if not (ready.wait(5) and self._got.wait(5)):
+            raise SystemExit("echo caller did not connect")
+
+    def round_trip(self) -> None:
+        self._got.clear()
+        self.client.publish(ECHO_REQUEST, b'{"op":"status"}', qos=1)
+        if not self._got.wait(5):
+            raise SystemExit("no echo within 5 s")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.client.disconnect()
+        self.proc.terminate()
+        self.proc.wait()
+
+
+ECHO_REQUEST, ECHO_REPLY = f"bench/{BUILDING}/echo/request", f"bench/{BUILDING}/echo/reply"
+
+
+def echo_child(port: int) -> None:
+    """Answer every message on ECHO_REQUEST with the same payload on ECHO_REPLY."""
+    import threading
+
+    from devices.mqtt import make_client, run_forever
+    from devices.settings import BrokerSettings
+
+    broker, stop = BrokerSettings(port=port), threading.Event()
+    client = make_client(broker, "bench-echo")
+
+    def connected(client, userdata, flags, reason, properties) -> None:
+        client.subscribe(ECHO_REQUEST, 1)
+
+    client.on_connect = connected
+    client.on_subscribe = lambda *a: print("echo: ready", flush=True)
+    client.on_message = lambda client, userdata, msg: client.publish(ECHO_REPLY, msg.payload, qos=1)
+    run_forever(client, broker, 30, stop, "bench-echo")
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
 def bench_round_trips(port: int, tmp: str) -> None:
-    n = 400
-    codes = [f"{100000 + i:06d}" for i in range(n)]  # dealt over 48 compartments, each opens once
+    """Pick-up, status command and the bare MQTT echo, taken in turn so each sees the same
+    machine. Twice: back to back, and with 20 ms idle between trips (as between residents; on
+    a shared VM an idle process wakes late, which shows in the echo floor as much as in ours).
+    The ratio to the echo says what the link, the simulator and the contract add."""
+    n = 300
+    codes = iter(f"{100000 + i:06d}" for i in range(2 * n))  # dealt over 48 compartments
     sim = _simulate(port, "--doors", "1", "--lockers", "1", "--compartments", "48", "--health", "0",
-                    "--codes", ",".join(codes), "--door-close-seconds", "0.01")
+                    "--codes", ",".join(f"{100000 + i:06d}" for i in range(2 * n)), "--door-close-seconds", "0.01")
     link = _link(port, tmp)
+    echo = _Echo(port)
     try:
         _wait(lambda: len(link.registry.snapshot()) == 2, 5)
         for _ in range(50):  # warm-up
             link.status("door", "door-1").result(5)
-        pickups = []
-        for code in codes:
-            t = time.perf_counter()
-            opened = link.pickup(code).result(5)
-            pickups.append((time.perf_counter() - t) * 1000)
-            # residents come seconds apart: let this door report open and closed before the next pick-up
-            _wait(lambda c=opened["compartment"]: _closed(link, c), 2)
-        report("devices_pickup_rtt_p50", percentile(pickups, 50), "ms")
-        report("devices_pickup_rtt_p99", percentile(pickups, 99), "ms")
-        status = []
-        for _ in range(1000):
-            t = time.perf_counter()
-            link.status("door", "door-1").result(5)
-            status.append((time.perf_counter() - t) * 1000)
-        report("devices_command_rtt_p50", percentile(status, 50), "ms")
-        report("devices_command_rtt_p99", percentile(status, 99), "ms")
+            echo.round_trip()
+        for label, gap in (("", 0.0), ("_paced", 0.02)):
+            trips: dict[str, list[float]] = {"pickup": [], "command": [], "echo": []}
+            for _ in range(n):
+                trips["pickup"].append(_timed(lambda: link.pickup(next(codes)).result(5)))
+                time.sleep(gap)
+                trips["command"].append(_timed(lambda: link.status("door", "door-1").result(5)))
+                time.sleep(gap)
+                trips["echo"].append(_timed(echo.round_trip))
+                time.sleep(gap)
+            for name, values in trips.items():
+                report(f"devices_{name}_rtt{label}_p50", percentile(values, 50), "ms")
+                report(f"devices_{name}_rtt{label}_p99", percentile(values, 99), "ms")
+            report(f"devices_pickup_rtt{label}_p99_over_echo",
+                   percentile(trips["pickup"], 99) / percentile(trips["echo"], 99), "x")
     finally:
+        echo.close()
         link.stop()
         sim.terminate()
         sim.wait()
@@ -218,6 +293,9 @@ def rss_child(port: int) -> None:
 def main() -> None:
     if sys.argv[1:2] == ["--publish-child"]:
         publish_child(*(int(a) for a in sys.argv[2:6]))
+        return
+    if sys.argv[1:2] == ["--echo-child"]:
+        echo_child(int(sys.argv[2]))
         return
     if sys.argv[1:2] == ["--rss-child"]:
         rss_child(int(sys.argv[2]))

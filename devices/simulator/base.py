@@ -15,6 +15,7 @@ from typing import Any
 from devices.endpoint import DeviceEndpoint, Respond
 from devices.messages import Command, Event, Reply
 from devices.settings import BrokerSettings
+from devices.simulator.actions import DelayedActions
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class SimDevice:
         self.slow_s = 8.0
         self.rng = random.Random(f"{seed}-{device_id}")
         self._lock = threading.RLock()
+        self._actions = DelayedActions(f"sim-{device_id}-actions")
         self.endpoint = DeviceEndpoint(broker, building, self.kind, device_id, self._handle,
                                        keepalive=keepalive, control=self._control)
 
@@ -64,6 +66,7 @@ class SimDevice:
         self.endpoint.start()
 
     def stop(self, graceful: bool = True) -> None:
+        self._actions.stop()
         self.endpoint.stop(graceful)
 
     def publish_state(self) -> None:
@@ -91,10 +94,8 @@ class SimDevice:
         log.info("%s %s: fault %s", self.kind, self.id, fault or "cleared")
 
     def later(self, seconds: float, fn: Any, *args: Any) -> None:
-        """Run `fn(*args)` after `seconds` on a timer thread (device actions that take time)."""
-        timer = threading.Timer(seconds, fn, args)
-        timer.daemon = True
-        timer.start()
+        """Run `fn(*args)` after `seconds` on the device's action thread (things that take time)."""
+        self._actions.later(seconds, fn, *args)
 
     def _control(self, payload: bytes) -> None:
         try:

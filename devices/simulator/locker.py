@@ -9,6 +9,11 @@ from devices.kinds import locker
 from devices.messages import Reply, now_iso
 from devices.simulator.base import SimDevice
 
+# A compartment lock takes tens of milliseconds to release before its door switch reports
+# `door_opened`; the delay also keeps that report (and the full state) from contending with
+# the reply on its way out.
+LATCH_S = 0.05
+
 
 class SimLocker(SimDevice):
     kind = locker.KIND
@@ -39,14 +44,14 @@ class SimLocker(SimDevice):
                 return
             self.occupied[name] = False
             respond(Reply.success(cmd_id, {"compartment": name}))
-            self.later(0, self._open, name)  # the reply leaves first; the door reports after
+            self.later(LATCH_S, self._open, name)  # the reply leaves first; the door reports after
         elif op == "open":
             name = args["compartment"]
             if name not in self.occupied:
                 respond(Reply.failure(cmd_id, "not_found", f"no compartment {name}"))
                 return
             respond(Reply.success(cmd_id))
-            self.later(0, self._open, name)
+            self.later(LATCH_S, self._open, name)
 
     def _open(self, name: str) -> None:
         with self._lock:

@@ -23,7 +23,7 @@ KINDS = ("door", "locker", "health")
 
 
 def _settings(args: argparse.Namespace) -> DevicesSettings:
-    """The config file (if any) with --broker and --building on top."""
+    """The config file (if any) with --broker, the broker login options and --building on top."""
     from devices.mqtt import parse_broker
 
     path = args.config or os.environ.get("LOBBY_KIOSK_CONFIG")
@@ -33,6 +33,10 @@ def _settings(args: argparse.Namespace) -> DevicesSettings:
             settings = replace(settings, broker=parse_broker(args.broker, settings.broker))
         except ValueError as err:
             raise ConfigError("--broker", str(err)) from None
+    login = {key: getattr(args, key) for key in ("username", "password_file", "ca_file")
+             if getattr(args, key, None)}
+    if login:
+        settings = replace(settings, broker=replace(settings.broker, **login))
     if args.building:
         if not topics.valid_id(args.building):
             raise ConfigError("--building", "must match [a-z0-9][a-z0-9-]{0,31}")
@@ -226,6 +230,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", metavar="HOST:PORT", help="broker address (overrides the config; "
                    "mqtts://HOST:PORT for TLS)")
     p.add_argument("--building", metavar="B", help="building id (overrides [site] building_id)")
+    p.add_argument("--username", metavar="U", help="broker login (overrides [broker] username)")
+    p.add_argument("--password-file", metavar="FILE", help="file holding the broker password "
+                   "(overrides [broker] password_file; never a password on the command line)")
+    p.add_argument("--ca-file", metavar="FILE", help="CA certificate for a TLS broker (overrides [broker] ca_file)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 

@@ -2,6 +2,7 @@
 (systemd/mosquitto/lobby-building.acl): the contract's security section, end to end."""
 
 import getpass
+import json
 import subprocess
 from pathlib import Path
 
@@ -75,3 +76,25 @@ def test_wrong_password_never_connects(tls_broker, make_link):
     link.start()
     assert not link.wait_connected(1.5)
     assert isinstance(link.pickup("123456").exception(1), Offline)
+
+
+def test_a_technician_reads_status_from_a_secured_broker_with_login_options(tls_broker, run_cli):
+    """`lobby-devices status` with --ca-file/--username/--password-file, no config file: what a
+    technician types on site against the building's TLS broker."""
+    broker, d = tls_broker
+    door = SimDoor(BrokerSettings(host="127.0.0.1", port=broker.port, tls=True, ca_file=str(d / "ca.crt"),
+                                  username="door/main-gate", password_file=str(d / "door.pw")), BUILDING, "main-gate")
+    door.start()
+    try:
+        assert door.endpoint.ready.wait(10)
+        login = ["--broker", f"mqtts://127.0.0.1:{broker.port}", "--building", BUILDING, "--ca-file",
+                 str(d / "ca.crt"), "--username", "kiosk/lobby-1"]
+        out = run_cli("devices", "status", *login, "--password-file", str(d / "kiosk.pw"), "--json")
+        assert out.returncode == 0, out.stderr
+        rows = [row for row in json.loads(out.stdout) if row["kind"] == "door"]
+        assert [(r["id"], r["availability"]) for r in rows] == [("main-gate", "online")]
+        refused = run_cli("devices", "status", *login, "--password-file", str(d / "wrong.pw"), "--json")
+        assert refused.returncode != 0
+        assert "kiosk-pw" not in refused.stderr + refused.stdout and "guess" not in refused.stderr + refused.stdout
+    finally:
+        door.stop()

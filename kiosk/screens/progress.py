@@ -19,7 +19,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.mask import mask_room
+from kiosk.mask import mask_phone, mask_room
 from kiosk.screens import repair_request
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.steps import load_pager_kv, while_running
@@ -44,10 +44,12 @@ def ticket_candidates(digits: str) -> list[str]:
 
 
 def _view(r: Any) -> dict[str, Any]:
-    """RequestView (sync) -> what a row shows. Only masked room numbers reach the screen."""
+    """RequestView (sync) -> what a row shows. Only masked rooms and phone numbers reach the screen
+    (a view without a phone field shows none)."""
     return {
         "id": r.id, "ticket": r.ticket or r.local_ticket, "status": r.status, "delivery": r.delivery,
-        "summary": r.summary, "room": mask_room(r.room), "note": r.note or "", "rating": r.rating or 0,
+        "summary": r.summary, "room": mask_room(r.room), "phone": mask_phone(getattr(r, "phone", None)),
+        "note": r.note or "", "rating": r.rating or 0,
     }
 
 
@@ -103,7 +105,7 @@ class ProgressScreen(KioskScreen):
         self.searched = True
         self.results = [
             {"id": "d1", "ticket": "100042", "status": "in_progress", "delivery": "delivered",
-             "summary": "楼道灯不亮", "room": mask_room("1201"), "note": "电工下午到", "rating": 0},
+             "summary": "楼道灯不亮", "room": mask_room("1201"), "phone": mask_phone("13812345678"), "note": "电工下午到", "rating": 0},
             {"id": "d2", "ticket": "100031", "status": "done", "delivery": "delivered",
              "summary": "家中水管漏水", "room": mask_room("1201"), "note": "", "rating": 0},
             {"id": "d3", "ticket": "K-0007", "status": "pending", "delivery": "pending",
@@ -183,6 +185,8 @@ class ProgressScreen(KioskScreen):
             extra = []
             if r["room"]:
                 extra.append(self.t("progress.room", room=r["room"]))
+            if r.get("phone"):
+                extra.append(self.t("request.callback_number", phone=r["phone"]))
             if r["delivery"] == "rejected":
                 extra.append(self.t("progress.rejected"))
             elif r["delivery"] != "delivered":

@@ -18,9 +18,9 @@ from kiosk.screens.repair_request import Draft, RequestFlow
 from kiosk.screens.steps import load_pager_kv
 from kiosk.widgets import Painted
 
-STEPS = ("category", "problem", "location", "room", "confirm", "sending", "ticket")
+STEPS = ("category", "problem", "location", "room", "phone", "confirm", "sending", "ticket")
 _INSTRUCTIONS = {"category": "repair.instr_category", "problem": "repair.instr_problem",
-                 "location": "repair.instr_location", "room": "repair.instr_room",
+                 "location": "repair.instr_location", "room": "repair.instr_room", "phone": "request.instr_phone",
                  "confirm": "repair.instr_confirm", "sending": "request.sending", "ticket": "repair.instr_done"}
 
 
@@ -33,7 +33,7 @@ class PictureButton(ButtonBehavior, Painted, BoxLayout):
 
 
 class RepairScreen(RequestFlow, KioskScreen):
-    """Category -> problem -> place -> room -> confirm -> ticket."""
+    """Category -> problem -> place -> room -> phone -> confirm -> ticket."""
 
     name = "repair"
     title_key = "repair.title"
@@ -47,6 +47,7 @@ class RepairScreen(RequestFlow, KioskScreen):
         super().__init__(**kw)
         self._problem: Problem | None = None
         self._location: str | None = None
+        self._room: str | None = None
         self.set_instructions("repair.instr_category")
 
     def on_kv_post(self, base_widget) -> None:
@@ -69,6 +70,7 @@ class RepairScreen(RequestFlow, KioskScreen):
         self.forget_request()
         self._problem = None
         self._location = None
+        self._room = None
         self.category = ""
         self.step = "category"
         self._fill_grids()
@@ -100,13 +102,22 @@ class RepairScreen(RequestFlow, KioskScreen):
         self.step = "room"
 
     def room_given(self, value: str) -> None:
+        """The room (or 不填了): on to the call-back number the first time, else back to the card."""
+        if self._draft is None:
+            self._room = value or None
+            self.step = "phone"
+            return
+        super().room_given(value)
+
+    def phone_given(self, value: str) -> None:
+        """The call-back number (or 不留电话): the first time this makes the confirmation card."""
         if self._problem is not None and self._draft is None:
             p = self._problem
             draft = Draft(channel="touch", category=p.category, urgency=p.urgency, summary=p.summary,
-                          location=self._location, room=value or None, tags=p.tags)
+                          location=self._location, room=self._room, phone=value or None, tags=p.tags)
             self.show_draft(draft, speak=True)
             return
-        super().room_given(value)
+        super().phone_given(value)
 
     def retry(self) -> None:
         """不对，重选: back to the categories, nothing kept."""
@@ -114,11 +125,9 @@ class RepairScreen(RequestFlow, KioskScreen):
 
     def go_back(self) -> None:
         """返回 walks back through the steps before leaving the screen."""
-        previous = {"problem": "category", "location": "problem", "room": "location"}.get(self.step)
+        previous = {"problem": "category", "location": "problem", "room": "location", "phone": "room"}.get(self.step)
         if previous and self._draft is None:
             self.step = previous
-        elif self.step == "room" and self._draft is not None:
-            self.step = "confirm"
         else:
             super().go_back()
 

@@ -17,6 +17,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk import i18n
+from kiosk.mask import mask_phone
+from kiosk.screens import contact_entry
 from kiosk.screens.base import load_kv
 from kiosk.screens.repair_catalog import shipped
 from kiosk.screens.steps import while_running
@@ -38,10 +40,17 @@ class Draft:
     transcript: str | None = None
     location: str | None = None
     room: str | None = None
+    phone: str | None = None          # digits to call back; shown only masked, never logged
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __repr__(self) -> str:        # keeps the room and phone out of any log or traceback
+        return f"Draft(channel={self.channel!r}, category={self.category!r}, urgency={self.urgency!r})"
 
     def with_room(self, room: str | None) -> Draft:
         return replace(self, room=room or None)
+
+    def with_phone(self, phone: str | None) -> Draft:
+        return replace(self, phone=phone or None)
 
     def body(self) -> dict[str, Any]:
         """The outbox body (the contract's request without id/created_at/kiosk_id/building_id)."""
@@ -49,7 +58,7 @@ class Draft:
             "channel": self.channel, "category": self.category, "urgency": self.urgency,
             "summary": self.summary[:MAX_SUMMARY],
             "transcript": self.transcript if self.channel == "voice" else None,
-            "location": self.location, "contact": {"room": self.room, "phone": None},
+            "location": self.location, "contact": {"room": self.room, "phone": self.phone},
             "tags": list(self.tags),
         }
 
@@ -64,8 +73,11 @@ def urgency_key(urgency: str) -> str:
     return f"request.urgency_{urgency}"
 
 
-def promise_key(urgency: str) -> str:
-    """Strings key of what happens next for an urgency (urgent: call back within 30 minutes)."""
+def promise_key(urgency: str, phone: bool = False) -> str:
+    """Strings key of what happens next for an urgency. Urgent: a call back within 30 minutes when
+    a phone number was left, else staff come within 30 minutes (there is no one to call)."""
+    if urgency == "urgent":
+        return "request.promise_urgent" if phone else "request.promise_urgent_visit"
     return f"request.promise_{urgency}"
 
 
@@ -96,29 +108,14 @@ class ConfirmCard(Painted, BoxLayout):
     summary = StringProperty("")
     location = StringProperty("")
     room = StringProperty("")
+    phone = StringProperty("")       # masked
 
 
 def load() -> None:
-    """Load repair_request.kv (the screens that use these widgets call this before building)."""
+    """Load repair_request.kv and contact_entry.kv (the screens that use these widgets call this
+    before building)."""
+    contact_entry.load()
     load_kv(__file__)
-
-
-class RoomEntry(BoxLayout):
-    """The optional room number on a big keypad; fires on_room(value) ("" = not given)."""
-
-    value = StringProperty("")
-
-    def __init__(self, **kw) -> None:
-        self.register_event_type("on_room")
-        super().__init__(**kw)
-
-    def finish(self, give: bool) -> None:
-        value = self.value if give else ""
-        self.ids.room_keypad.clear()
-        self.dispatch("on_room", value)
-
-    def on_room(self, value: str) -> None:
-        """The resident finished (value) or skipped ("")."""
 
 
 class TicketView(BoxLayout):
@@ -126,6 +123,7 @@ class TicketView(BoxLayout):
 
     ticket = StringProperty("")
     promise = StringProperty("")
+    phone = StringProperty("")       # masked
     offline = BooleanProperty(False)
 
     def __init__(self, **kw) -> None:
@@ -139,7 +137,8 @@ class TicketView(BoxLayout):
 class RequestFlow(EventDispatcher):
     """Mixin for screens ending in confirm -> ticket (voice, repair). The screen provides `step`.
 
-    Steps it uses: "confirm", "room", "sending", "ticket". `retry()` is the screen's.
+    Steps it uses: "confirm", "room", "phone", "sending", "ticket". `retry()` is the screen's.
+    The phone number lives only in the draft; every property the screen shows holds it masked.
     """
 
     draft_kind = StringProperty("")
@@ -148,6 +147,7 @@ class RequestFlow(EventDispatcher):
     draft_summary = StringProperty("")
     draft_location = StringProperty("")
     draft_room = StringProperty("")
+    draft_phone = StringProperty("")     # always masked (kiosk.mask.mask_phone)
     spoken = StringProperty("")          # the last sentence read aloud, also shown
     ticket = StringProperty("")
     promise = StringProperty("")
@@ -179,8 +179,9 @@ class RequestFlow(EventDispatcher):
         self.draft_summary = self._resident_summary(draft)
         self.draft_location = draft.location or ""
         self.draft_room = draft.room or ""
+        self.draft_phone = mask_phone(draft.phone)
         if self.ticket:
-            self.promise = self.t(promise_key(draft.urgency))
+            self.promise = self.t(promise_key(draft.urgency, phone=bool(draft.phone)))
 
     def _resident_summary(self, draft: Draft) -> str:
         """What the card shows as the summary (screens may show a translated name instead)."""
@@ -192,6 +193,22 @@ class RequestFlow(EventDispatcher):
     def room_given(self, value: str) -> None:
         if self._draft is not None:
             self._draft = self._draft.with_room(value)
+            self._describe()
+        self.step = "confirm"
+
+    def go_back(self) -> None:
+        """返回 on the room or phone keypad opened from the card goes back to the card."""
+        if self.step in ("room", "phone") and self._draft is not None:
+            self.step = "confirm"
+        else:
+            super().go_back()
+
+    def ask_phone(self) -> None:
+        self.step = "phone"
+
+    def phone_given(self, value: str) -> None:
+        if self._draft is not None:
+            self._draft = self._draft.with_phone(value)
             self._describe()
         self.step = "confirm"
 
@@ -221,9 +238,10 @@ class RequestFlow(EventDispatcher):
     def forget_request(self) -> None:
         """Drop the draft and ticket (reset)."""
         self._draft = None
-        self.draft_kind = self.draft_summary = self.draft_location = self.draft_room = ""
+        self.draft_kind = self.draft_summary = self.draft_location = self.draft_room = self.draft_phone = ""
         self.draft_urgency = "normal"
         self.draft_urgency_text = self.spoken = self.ticket = self.promise = self.submit_error = ""
         self.offline = False
-        if "room_entry" in self.ids:
-            self.ids.room_entry.ids.room_keypad.clear()
+        for entry in ("room_entry", "phone_entry"):
+            if entry in self.ids:
+                self.ids[entry].clear()

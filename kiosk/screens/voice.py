@@ -22,11 +22,12 @@ from kiosk.screens.repair_catalog import CATEGORIES
 from kiosk.screens.repair_request import MAX_SUMMARY, Draft, RequestFlow
 from kiosk.screens.steps import while_running
 
-STEPS = ("unavailable", "loading", "idle", "listening", "thinking", "choose", "confirm", "room",
+STEPS = ("unavailable", "loading", "idle", "listening", "thinking", "choose", "confirm", "room", "phone",
          "sending", "ticket")
 _INSTRUCTIONS = {"unavailable": "voice.instr_unavailable", "loading": "voice.loading", "idle": "voice.instr_idle",
                  "listening": "voice.instr_listening", "thinking": "voice.instr_thinking",
                  "choose": "voice.instr_choose", "confirm": "voice.instr_confirm", "room": "voice.instr_room",
+                 "phone": "request.instr_phone",
                  "sending": "request.sending", "ticket": "voice.instr_done"}
 _PAGES = {"idle": "mic", "listening": "mic", "thinking": "mic"}  # steps sharing one page
 STATUS_POLL_S = 0.5

@@ -31,6 +31,8 @@ def test_touch_repair_reaches_the_central_with_place_and_room(central, site_fact
         assert screen.step == "room"
         yield from type_digits(d, screen.ids.room_entry.ids.room_keypad, "1201")
         yield from d.tap(d.find(id="room_ok"))
+        assert screen.step == "phone"                          # the optional call-back number
+        yield from d.tap(d.find(id="phone_skip"))
         assert screen.step == "confirm"
         card = d.find_all(id="confirm_card")[0]
         assert (card.kind, card.urgency_text, card.summary, card.location, card.room) == (
@@ -41,7 +43,7 @@ def test_touch_repair_reaches_the_central_with_place_and_room(central, site_fact
         ticket = d.find_all(id="ticket_label")[0]
         assert ticket.text == outbox_rows(site.state_dir)[0]["local_ticket"]
         assert ticket.font_size >= app.theme.font_huge
-        assert d.find_all(id="promise_label")[0].text == "物业将在30分钟内回电"
+        assert d.find_all(id="promise_label")[0].text == "物业将在30分钟内派人处理"   # no number to call
 
     flow_drive(app, scenario)
     got = wait_until(lambda: [r for r in central.requests() if r.get("kiosk_id") == "kiosk-f"
@@ -63,6 +65,7 @@ def test_wrong_choice_starts_again_and_home_forgets(site_factory, services_for, 
         yield from d.tap(d.find(text="灯不亮"))
         yield from d.tap(d.find(id="skip_location"))
         yield from d.tap(d.find(id="room_skip"))
+        yield from d.tap(d.find(id="phone_skip"))
         assert screen.step == "confirm" and d.find_all(id="confirm_card")[0].room == ""
         yield from d.tap(d.find(text="不对，重选"))
         assert screen.step == "category" and screen.draft_summary == ""
@@ -130,11 +133,12 @@ def test_body_in_outbox_is_what_the_contract_wants(site_factory, services_for, k
         yield from d.tap(d.find(text="垃圾没清运"))
         yield from d.tap(d.find(text="楼道"))
         yield from d.tap(d.find(id="room_skip"))
+        yield from d.tap(d.find(id="phone_skip"))
         yield from d.tap(d.find(id="confirm_yes"))
         yield from d.wait(lambda: app.screen("repair").step == "ticket", 10, "the ticket")
 
     flow_drive(app, scenario)
     body = json.loads(outbox_rows(site.state_dir)[0]["body"])
     parsed = RequestBody.from_dict(body, wire=True)
-    assert (parsed.category, parsed.urgency, parsed.location, parsed.room, parsed.transcript) == (
-        "sanitation", "normal", "楼道", None, None)
+    assert (parsed.category, parsed.urgency, parsed.location, parsed.room, parsed.phone, parsed.transcript) == (
+        "sanitation", "normal", "楼道", None, None, None)

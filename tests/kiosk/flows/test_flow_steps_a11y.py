@@ -17,6 +17,13 @@ def _voice(s):
     s.ask_room()
     yield "room"
     s.room_given("302")
+    s.ask_phone()
+    yield "phone"
+    s.ids.phone_entry.typed("13957246")
+    s.ids.phone_entry.error_key = "request.phone_bad_landline"
+    yield "phone typing, with the longest error"
+    s.ids.phone_entry.clear()
+    s.phone_given("13957246813")
     s.note, s.submit_error = s.t("voice.low_confidence"), s.t("request.submit_failed")
     yield "confirm with note and error"
     s._offer(*[s._draft, s._draft.with_room(None)])
@@ -35,9 +42,11 @@ def _repair(s):
     s.choose_location("elevator")
     yield "room"
     s.room_given("1201")
-    yield "confirm"
+    yield "phone"
+    s.phone_given("13957246813")
+    yield "confirm with phone"
     s.ticket, s.promise, s.offline, s.step = "K-0042", s.t("request.promise_urgent"), True, "ticket"
-    yield "ticket offline"
+    yield "ticket offline, with phone"
 
 
 def _parcel(s):
@@ -75,8 +84,14 @@ def _progress(s):
 
 
 def _emergency(s):
-    s.step, s.offline = "notified", True
-    yield "notified offline"
+    s.step, s.offline, s.ticket = "notified", True, "K-0042"
+    yield "notified offline, phone offered"
+    s.ask_phone()
+    yield "phone"
+    s.phone_state, s.phone_masked, s.step = "sent", "139****6813", "notified"
+    yield "notified, phone sent"
+    s.phone_state = "failed"
+    yield "notified, phone failed (offered again)"
     s.failed = True
     yield "notified failed"
     s.step = "cancelled"

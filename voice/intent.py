@@ -252,7 +252,10 @@ class IntentParser:
         else:
             summary = f"{cat.name}：（没有听清）"
         confidence = min(MEDIUM_CONFIDENCE - 0.01, guesses[0].confidence) if guesses else 0.0
-        return Intent(FALLBACK_CATEGORY, "urgent" if said.danger else "low", summary, said.place,
+        # a weak guess that would be urgent (a medical word heard faintly) keeps the urgency:
+        # rating an emergency lower is the worst mistake, a needless call the cheapest
+        urgent = said.danger or any(g.urgency == "urgent" for g in guesses)
+        return Intent(FALLBACK_CATEGORY, "urgent" if urgent else "low", summary, said.place,
                       sorted(said.tags), round(confidence, 3), "low", guesses, said.transcript, cat.name)
 
 

@@ -26,14 +26,17 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
 class Normaliser:
     """Turns raw text into the form keywords are matched against."""
 
-    def __init__(self, fillers: Iterable[str], variants: Mapping[str, str]) -> None:
+    def __init__(self, fillers: Iterable[str], variants: Mapping[str, str],
+                 traditional: Mapping[str, str] | None = None) -> None:
+        self._script = str.maketrans(dict(traditional or {}))
         self._fillers = _alternation(fillers)
         self._variants = dict(variants)
         self._variant_re = _alternation(self._variants)
 
     def clean(self, text: str) -> str:
-        """Width-fold, lower-case and drop everything but characters, letters and digits."""
-        return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
+        """Width-fold, lower-case, traditional characters to simplified, and drop everything but
+        characters, letters and digits."""
+        return _DROP.sub("", unicodedata.normalize("NFKC", text).lower().translate(self._script))
 
     def __call__(self, text: str) -> str:
         """The normalised text: cleaned, fillers removed, variants rewritten."""

@@ -141,7 +141,8 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
     for key, value in variants.items():
         if not isinstance(value, str) or not value:
             raise VocabularyError(f"variants.{key}: expected a non-empty string")
-    b = _Builder(Normaliser([f.lower() for f in fillers], {k.lower(): v.lower() for k, v in variants.items()}))
+    b = _Builder(Normaliser([f.lower() for f in fillers], {k.lower(): v.lower() for k, v in variants.items()},
+                            _traditional(doc.get("traditional", {}))))
     b.add_categories(doc.get("categories"))
     for code, table in doc["categories"].items():
         for i, topic in enumerate(_list(table.get("topics", []), f"categories.{code}.topics")):
@@ -278,6 +279,19 @@ def _negation(table: dict[str, Any], normalise: Normaliser) -> Negation:
     hypothetical = words("hypothetical")
     return Negation(tuple(sorted({*words("cues"), *hypothetical}, key=len, reverse=True)), window,
                     words("breaks"), words("exceptions"), hypothetical)
+
+
+def _traditional(table: Any) -> dict[str, str]:
+    """Traditional -> simplified characters from `[traditional] pairs`: "電电 燈灯 ..." (two characters each)."""
+    pairs = _table(table, "traditional").get("pairs", "")
+    if not isinstance(pairs, str):
+        raise VocabularyError("traditional.pairs: expected a string of character pairs")
+    out: dict[str, str] = {}
+    for pair in pairs.split():
+        if len(pair) != 2:
+            raise VocabularyError(f"traditional.pairs: {pair!r} is not two characters (traditional, simplified)")
+        out[pair[0]] = pair[1]
+    return out
 
 
 def _urgency(value: Any, where: str) -> str:

@@ -195,3 +195,49 @@ def test_vocabulary_is_loaded_lazily_once():
             "a = i.parse('电梯 坏 了'); p = i.default_parser(); i.parse('快递')\n"
             "assert i.default_parser() is p and a.category == 'public_facility'\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("said, category, urgency", [
+    ("電梯壞了 我下不去", "public_facility", "high"),        # traditional characters
+    ("我頭暈得厲害", "medical", "urgent"),
+    ("廚房著火了", "safety", "urgent"),
+    ("快遞放在哪裡了", "parcel", None),
+])
+def test_traditional_characters_read_as_simplified(parser, said, category, urgency):
+    intent = parser.parse(said)
+    assert intent.category == category
+    if urgency:
+        assert intent.urgency == urgency
+
+
+@pytest.mark.parametrize("said, category", [
+    ("唔该 快啲 我 阿爷 晕咗", "medical"),                  # Cantonese
+    ("我 奶奶 咋个 叫 都 叫 不 醒", "medical"),             # south-west
+    ("啥子 灯泡 坏 了 帮 我 换 一个", "repair"),
+    ("侬 快 点 来 阿拉 屋里 老头子 跌跤 了", "medical"),     # Wu
+])
+def test_more_dialect_forms(parser, said, category):
+    assert parser.parse(said).category == category
+
+
+@pytest.mark.parametrize("said, category", [
+    ("我 爸 说话 含 含 糊 糊 的 嘴巴 也 歪 了", "medical"),   # stroke: face + drooping, speech + slurred
+    ("孙子 在 小区 里 玩 找 不 着 了", "medical"),           # a person + missing
+    ("对门 的 大爷 一个 星期 没 出门 了", "medical"),        # days + not seen
+    ("有人 拿 着 刀 在 楼下 追 人", "safety"),               # weapon + attacking
+    ("有 个 人 站 在 楼顶 边上 往下 看", "safety"),          # height edge + a person there
+    ("孙子 把 洗衣液 当 饮料 喝 了", "medical"),             # substance + swallowed
+    ("楼上 漏水 漏 得 跟 下雨 一样", "repair"),              # water + like rain
+])
+def test_danger_concepts_said_indirectly_are_urgent(parser, said, category):
+    intent = parser.parse(said)
+    assert (intent.category, intent.urgency) == (category, "urgent")
+
+
+@pytest.mark.parametrize("said", [
+    "我 的 快递 放 门口 不见 了",          # a thing missing is not a person missing
+    "我家 煤气 灶 点 不 着 了",            # an igniter that will not light is not a fire
+    "水龙头 关 不 紧 一直 滴",
+])
+def test_everyday_problems_near_danger_concepts_are_not_urgent(parser, said):
+    assert parser.parse(said).urgency != "urgent"

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench import percentile, report, rss_mb
+from bench.frame_profiler import FrameProfiler, print_report
 
 HEADLESS = {
     "KIVY_NO_ARGS": "1", "KIVY_NO_CONFIG": "1", "KIVY_NO_FILELOG": "1", "KIVY_LOG_MODE": "PYTHON",
@@ -32,6 +33,8 @@ COLD_RUNS = 3
 STALL_WINDOW_S = float(os.environ.get("BENCH_KIOSK_WINDOW_S", "12"))
 FLOOD_MESSAGES = 6000
 QUEUED_REQUESTS = 300
+PROFILE = bool(os.environ.get("BENCH_KIOSK_PROFILE"))  # 1: say what the main loop did in slow frames
+ONLY = os.environ.get("BENCH_KIOSK_ONLY", "")  # "cold" or "stall": run one part
 
 
 def ko_model_dir() -> str | None:
@@ -226,9 +229,17 @@ def _run_stall_app(cfg, building, wav: Path | None, with_voice: bool) -> None:
         stop.set()
         app.stop()
 
+    profiler = FrameProfiler() if PROFILE else None
+    if profiler:
+        profiler.start()
     Clock.schedule_interval(frame, 0)
     app.bind(on_interactive=lambda *_a: Clock.schedule_interval(begin, 0.2))
     app.run()
+    if profiler:
+        profiler.stop()
+        print_report(profiler.explain(frames), profiler.interval_s)
+        n, longest = profiler.gc_summary(phase["started"], phase["started"] + STALL_WINDOW_S)
+        print(f"-- {n} garbage collections during the window, longest {longest:.1f} ms", file=sys.stderr)
     gaps = [(b - a) * 1000 for a, b in zip(frames, frames[1:], strict=False)]
     health = Outbox.open(cfg.sync)
     depth = health.health().depth
@@ -248,6 +259,9 @@ def _run_stall_app(cfg, building, wav: Path | None, with_voice: bool) -> None:
 def main() -> int:
     if len(sys.argv) >= 4 and sys.argv[1] == "--child":
         return child(sys.argv[2], float(sys.argv[3]))
+    if ONLY == "stall":
+        stall()
+        return 0
     colds = [run_child("plain") for _ in range(COLD_RUNS)]
     report("kiosk_cold_start_median", statistics.median(c["interactive_s"] for c in colds), "s")
     report("kiosk_cold_start_max", max(c["interactive_s"] for c in colds), "s")
@@ -258,7 +272,8 @@ def main() -> int:
             print(f"voice RSS not measured: {voice['error']}", file=sys.stderr)
         else:
             report("kiosk_rss_with_voice_model", voice["rss_mb"], "MB")
-    stall()
+    if ONLY != "cold":
+        stall()
     return 0
 
 

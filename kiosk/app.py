@@ -6,6 +6,7 @@ the kv files, the subsystems behind kiosk/services/.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -21,6 +22,7 @@ from kiosk.watchdog import Notifier
 
 log = logging.getLogger(__name__)
 TICK_S = 0.5  # idle checks
+SIGINT_EXIT = 128 + signal.SIGINT  # 130: the shell's convention for "stopped by Ctrl-C"
 
 
 def configure_window(cfg: KioskConfig, size: tuple[int, int] | None = None, fullscreen: bool | None = None) -> None:
@@ -87,6 +89,7 @@ def _app_class():
             self.created: dict[str, Any] = {}
             self.interactive_at: float | None = None
             self._prompt: Any = None
+            self._fonts_warm = False
             self._events: list[Any] = []
             self.register_event_type("on_interactive")
             super().__init__(**kw)
@@ -114,6 +117,7 @@ def _app_class():
             # subsystems start once home is on screen: their imports and threads never delay it
             self.services.start()
             self._warm_fonts(list(self.theme.font_sizes()))
+            self._events.append(Clock.schedule_interval(self._settle, 0.25))
             if self.notifier.enabled:
                 self.notifier.ready()
                 self.notifier.ping()
@@ -127,9 +131,21 @@ def _app_class():
             from kivy.core.text import Label as CoreLabel  # noqa: PLC0415
 
             if not sizes or self.interactive_at is None:
+                self._fonts_warm = True
                 return
             CoreLabel(text="语音量血压 Aa1", font_size=sizes.pop()).refresh()
             Clock.schedule_once(lambda _dt: self._warm_fonts(sizes), 0)
+
+        def _settle(self, _dt: float) -> bool:
+            """Once the subsystems have started and the fonts are warm: one full collection, then
+            gc.freeze(), so later collections never walk the tens of thousands of start-up objects
+            (an unfrozen full collection measured ~90 ms on the main loop)."""
+            if not self.services.started.is_set() or not self._fonts_warm:
+                return True
+            gc.collect()
+            gc.freeze()
+            log.debug("start-up objects frozen: %d", gc.get_freeze_count())
+            return False
 
         def on_interactive(self) -> None:
             """Home is drawn and takes touches (READY=1 has been sent)."""
@@ -283,8 +299,8 @@ def KioskApp(cfg: KioskConfig, **kw: Any):  # noqa: N802 - reads like the class 
 def run(cfg: KioskConfig) -> int:
     """`lobby-kiosk run`: the app, windowed or full screen as configured. Returns the exit code.
 
-    SIGTERM (systemd stop) and Ctrl-C stop the app cleanly: the subsystems are stopped and
-    STOPPING=1 is sent.
+    SIGTERM (systemd stop) and Ctrl-C (SIGINT) stop the app cleanly: the subsystems are stopped
+    and STOPPING=1 is sent. Exit status 0 after SIGTERM or a normal close, 130 after SIGINT.
     """
     configure_window(cfg)
     try:
@@ -294,8 +310,11 @@ def run(cfg: KioskConfig) -> int:
     app = KioskApp(cfg)
     from kivy.clock import Clock  # noqa: PLC0415
 
+    received: list[int] = []
+
     def on_signal(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
+        received.append(signum)
         Clock.schedule_once(lambda _dt: app.stop(), 0)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -304,4 +323,4 @@ def run(cfg: KioskConfig) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 0
+    return SIGINT_EXIT if signal.SIGINT in received[:1] else 0

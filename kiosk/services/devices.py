@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from kiosk.services.errors import Unavailable
-from kiosk.services.pool import follow, post
+from kiosk.services.pool import follow, post, post_later
 
 log = logging.getLogger(__name__)
 Callback = Callable[[Any], None] | None
+UI_BATCH_S = 0.1  # device changes reach UI listeners at most this often (an MQTT flood is one refresh)
 
 
 def default_factory(settings: Any):
@@ -30,16 +32,33 @@ class DevicesAccess:
         self.reason = "not started"
         self._listeners: list[Callable[[Any], None]] = []
         self._raw_listeners: list[Callable[[Any], None]] = []
+        self._conn_listeners: list[Callable[[bool], None]] = []
+        self._raw_conn_listeners: list[Callable[[bool], None]] = []
+        self._life = threading.Lock()  # start() and stop() do not overlap
+        self._stopped = False
+        self._batch_lock = threading.Lock()
+        self._batch: dict[tuple[str, str], Any] = {}  # device changes waiting for the UI
+        if factory is None:
+            self.reason = "devices disabled"
 
     def start(self) -> None:
-        """Start the link's own network thread (returns at once; it reconnects forever)."""
+        """Create and start the link (its own network thread; it reconnects forever). Call on a
+        worker: creating the link reads the pick-up guard's file."""
         if self._factory is None:
-            self.reason = "devices disabled"
             return
+        with self._life:
+            if self._stopped:
+                return
+            self._start_locked()
+
+    def _start_locked(self) -> None:
         try:
-            self.link = self._factory(self.settings)
-            self.link.add_listener(self._changed)
-            self.link.start()
+            link = self._factory(self.settings)
+            link.add_listener(self._changed)
+            link.add_connection_listener(self._connection_changed)
+            link.pickup_lockout_remaining()  # reads the guard's file here, not on the UI thread later
+            self.link = link
+            link.start()
             self.reason = ""
         except ImportError as err:
             self.link = None
@@ -51,6 +70,8 @@ class DevicesAccess:
             log.warning("devices unavailable: %s", self.reason)
 
     def stop(self) -> None:
+        with self._life:
+            self._stopped = True
         if self.link is not None:
             try:
                 self.link.stop()
@@ -86,8 +107,10 @@ class DevicesAccess:
         return None
 
     def add_listener(self, fn: Callable[[Any], None], ui_thread: bool = True) -> None:
-        """fn(DeviceInfo) on the UI thread whenever a device changes (on the link's thread if
-        ui_thread is False: fn must then be quick and thread-safe)."""
+        """fn(DeviceInfo) on the UI thread when a device changes: at most once per device every
+        0.1 s, with its latest state (an MQTT flood costs the UI one call per device, not one per
+        message). With ui_thread=False: on the link's thread for every change (fn must then be
+        quick and thread-safe)."""
         (self._listeners if ui_thread else self._raw_listeners).append(fn)
 
     def remove_listener(self, fn: Callable[[Any], None]) -> None:
@@ -95,11 +118,40 @@ class DevicesAccess:
             if fn in group:
                 group.remove(fn)
 
+    def add_connection_listener(self, fn: Callable[[bool], None], ui_thread: bool = True) -> None:
+        """fn(connected) on the UI thread when the broker connection drops or comes back (on the
+        link's thread if ui_thread is False)."""
+        (self._conn_listeners if ui_thread else self._raw_conn_listeners).append(fn)
+
+    def remove_connection_listener(self, fn: Callable[[bool], None]) -> None:
+        for group in (self._conn_listeners, self._raw_conn_listeners):
+            if fn in group:
+                group.remove(fn)
+
     def _changed(self, info: Any) -> None:
         for fn in list(self._raw_listeners):
             fn(info)
-        for fn in list(self._listeners):
-            post(fn, info)
+        if not self._listeners:
+            return
+        with self._batch_lock:
+            first = not self._batch
+            self._batch[(info.kind, info.id)] = info
+        if first:
+            post_later(UI_BATCH_S, self._deliver)
+
+    def _deliver(self) -> None:
+        """On the UI thread: each changed device once, in its latest state."""
+        with self._batch_lock:
+            batch, self._batch = list(self._batch.values()), {}
+        for info in batch:
+            for fn in list(self._listeners):
+                fn(info)
+
+    def _connection_changed(self, connected: bool) -> None:
+        for fn in list(self._raw_conn_listeners):
+            fn(connected)
+        for fn in list(self._conn_listeners):
+            post(fn, connected)
 
     # -- commands -------------------------------------------------------------------------
     def _call(self, what: str, start: Callable[[], Future], on_done: Callback, on_error: Callback) -> None:

@@ -76,6 +76,7 @@ class Services:
         self._state_interval_s = state_interval_s
         self._stop = threading.Event()
         self._state_thread: threading.Thread | None = None
+        self.started = threading.Event()
         self.summary_error: str | None = None
 
     @classmethod
@@ -85,14 +86,22 @@ class Services:
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
-        """Start every subsystem without blocking; failures become availability reasons."""
-        self.voice.start()
-        self.devices.start()
-        self.requests.start()
+        """Start every subsystem; returns at once. The work (creating the voice service, the
+        devices link, opening the outbox) happens on the subsystems' worker threads, never on the
+        UI thread; failures become availability reasons. `started` is set when all were tried."""
+        if self._state_thread is not None:
+            return
         self.devices.add_listener(self._device_changed, ui_thread=False)
+        self.devices.add_connection_listener(self._connection_changed, ui_thread=False)
         self.voice.add_listener(lambda _status: self._notify())
+        self.requests.start()  # on kiosk-outbox
+        self.voice.start()  # on kiosk-voice
         self._state_thread = threading.Thread(target=self._state_loop, name="kiosk-state", daemon=True)
-        self._state_thread.start()
+        self._state_thread.start()  # starts the devices link first
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Block until every subsystem was tried (for tests and benchmarks, never the UI thread)."""
+        return self.started.wait(timeout)
 
     def stop(self) -> None:
         """Stop every subsystem (idempotent)."""
@@ -149,6 +158,10 @@ class Services:
             self._notify_pending = True
         post(self._fire)
 
+    def _connection_changed(self, _connected: bool) -> None:
+        """On the link's thread: the broker came or went; availability() changes at once."""
+        self._notify()
+
     def _fire(self) -> None:
         with self._notify_lock:
             self._notify_pending = False
@@ -194,6 +207,11 @@ class Services:
         self._notify()
 
     def _state_loop(self) -> None:
+        self.devices.start()
+        self.voice.wait_started(10)
+        self.requests.wait_started(10)
+        self.started.set()
+        self._notify()
         while not self._stop.is_set():
             try:
                 self.refresh_state()

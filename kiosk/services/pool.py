@@ -18,6 +18,11 @@ def post(fn: Callable[..., Any] | None, *args: Any) -> None:
         Clock.schedule_once(lambda _dt: fn(*args), 0)
 
 
+def post_later(delay_s: float, fn: Callable[..., Any], *args: Any) -> None:
+    """Call fn(*args) on the UI thread after delay_s seconds."""
+    Clock.schedule_once(lambda _dt: fn(*args), delay_s)
+
+
 class Pool:
     """A named thread pool; `run` calls back on the UI thread."""
 

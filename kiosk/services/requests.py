@@ -7,6 +7,7 @@ works while the central service is unreachable: the sync agent sends later.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 import time
@@ -42,10 +43,19 @@ class RequestsAccess:
         self._stopped = False
         self.last_health: Any = None
         self.last_notices: list[Any] = []
+        self._opening: concurrent.futures.Future | None = None
 
     def start(self) -> None:
         """Open the outbox on the outbox thread (returns at once)."""
-        self._pool.run(self._open)
+        self._opening = self._pool.run(self._open)
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Block until opening the outbox was tried (worker threads only)."""
+        opening = self._opening
+        if opening is None:
+            return False
+        concurrent.futures.wait([opening], timeout)
+        return opening.done()
 
     def stop(self) -> None:
         if self._stopped:

@@ -72,20 +72,32 @@ class VoiceAccess:
         self.settings = settings
         self._factory = factory
         self._service: Any = None
-        self._reason = "not started"
+        self._reason = "voice disabled" if factory is None else "not started"
         self._listeners: list[Callable[[Any], None]] = []
         self._pool = Pool("kiosk-voice", workers=1)  # starting a session may wait for the last one
+        self._tts = Pool("kiosk-tts", workers=1)  # espeak-ng is found and spawned off the UI thread
+        self._started = threading.Event()
+        self._life = threading.Lock()
+        self._stopped = False
 
     def start(self) -> None:
-        """Create the VoiceService and let it load its model in the background."""
+        """Create the VoiceService on the voice worker (returns at once); it loads its model in
+        the background. Sessions asked for meanwhile start once it exists."""
         if self._factory is None:
-            self._reason = "voice disabled"
+            self._started.set()
             return
         self._pool.run(self._load_vocabulary)
+        self._pool.run(self._create)
+
+    def _create(self) -> None:
         try:
-            self._service = self._factory(self.settings)
-            self._service.add_status_listener(self._status_changed)
-            self._service.start()
+            service = self._factory(self.settings)
+            service.add_status_listener(self._status_changed)
+            with self._life:
+                if self._stopped:
+                    return
+                self._service = service
+            service.start()
         except ImportError as err:
             self._service = None
             self._reason = f"voice module not available ({err.name})"
@@ -94,6 +106,13 @@ class VoiceAccess:
             self._service = None
             self._reason = f"voice failed to start: {type(err).__name__}: {err}"
             log.warning("voice unavailable: %s", self._reason)
+        finally:
+            self._started.set()
+            post(self._status_changed, self.status())
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Block until the voice service was created or failed (worker threads only)."""
+        return self._started.wait(timeout)
 
     def _load_vocabulary(self) -> None:
         """Load the intent vocabulary off the UI thread ([voice] vocabulary_file or the bundled one),
@@ -109,7 +128,10 @@ class VoiceAccess:
             intent.use_vocabulary(None)
 
     def stop(self) -> None:
+        with self._life:
+            self._stopped = True
         self._pool.shutdown()
+        self._tts.shutdown()
         if self._service is not None:
             try:
                 self._service.stop()
@@ -127,6 +149,8 @@ class VoiceAccess:
     def status(self) -> Any:
         """VoiceStatus: state "loading" | "ready" | "unavailable", reason, model, microphone."""
         if self._service is None:
+            if self._factory is not None and not self._started.is_set():
+                return VoiceState(state="loading", reason="starting")
             return VoiceState(reason=self._reason)
         try:
             return self._service.status()
@@ -141,11 +165,11 @@ class VoiceAccess:
                source: str | None = None) -> VoiceSession:
         """Start one utterance; returns at once. Callbacks come on the UI thread."""
         session = VoiceSession()
-        if self._service is None:
-            post(on_error, self._reason)
-            return session
 
         def start() -> None:
+            if self._service is None:  # created (or not) by start(), queued on this worker before us
+                post(on_error, self._reason)
+                return
             try:
                 real = self._service.listen(
                     lambda text: post(on_partial, text),
@@ -169,9 +193,17 @@ class VoiceAccess:
         return parse(text)
 
     def say(self, text: str) -> bool:
-        """Speak text without blocking (when TTS is enabled and installed)."""
+        """Speak text without blocking: finding and starting espeak-ng happens on the kiosk-tts
+        worker, never the UI thread. False when speech is switched off."""
         if not getattr(self.settings, "tts", True):
             return False
+        try:
+            self._tts.run(self._speak, text)
+        except RuntimeError:  # stopping: nothing more to say
+            return False
+        return True
+
+    def _speak(self, text: str) -> bool:
         try:
             from voice import tts  # noqa: PLC0415 - optional subsystem
 

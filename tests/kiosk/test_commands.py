@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -32,7 +34,11 @@ def test_screenshot_renders_home_and_technician_and_refuses_bad_arguments(run_cl
     assert nowhere.returncode == 1 and "folder does not exist" in nowhere.stderr
 
 
-def test_run_starts_sends_ready_and_stops_cleanly_on_sigterm(tmp_path):
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)],
+                         ids=["sigterm-0", "ctrl-c-130"])
+def test_run_starts_sends_ready_and_stops_cleanly_on_a_signal(tmp_path, signum, status):
+    """systemd's stop (SIGTERM) exits 0; Ctrl-C (SIGINT) exits 130 by the shell's convention;
+    both stop the subsystems and tell systemd STOPPING=1."""
     conf = tmp_path / "kiosk.toml"
     conf.write_text(f'[site]\nstate_dir = "{tmp_path / "state"}"\n[broker]\nport = 1\n'
                     '[ui]\nfullscreen = false\nsize = "540x960"\ndiagonal_in = 10.75\n')
@@ -44,9 +50,9 @@ def test_run_starts_sends_ready_and_stops_cleanly_on_sigterm(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert sock.recv(64) == b"READY=1"  # home is up even with no broker and no voice model
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         start = time.monotonic()
-        assert proc.wait(30) == 0
+        assert proc.wait(30) == status
         assert time.monotonic() - start < 30
         messages = []
         sock.settimeout(0.5)

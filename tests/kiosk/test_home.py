@@ -67,3 +67,32 @@ def test_home_shows_the_current_high_priority_notice_from_the_outbox(kiosk_app, 
         assert d.find(contains="停水通知")  # on screen, not only in a property
 
     drive(app, scenario)
+
+
+def test_home_notices_a_broker_drop_and_recovery_without_waiting_for_the_state_refresh(mosquitto, kiosk_app, drive,
+                                                                                       tmp_path):
+    """The broker goes away and comes back: Home's notice and the parcel button follow the link's
+    connection events. The periodic state refresh is set to an hour, so it cannot be what notices,
+    and no device is there whose last will could tell (a pulled cable sends none)."""
+    from kiosk.services import Services
+    from tests.kiosk.conftest import make_config
+
+    cfg = make_config(tmp_path / "state", broker_port=mosquitto.port)
+    app = kiosk_app(cfg=cfg, services=Services(cfg, voice_factory=None, state_interval_s=3600))
+    broker_down = "楼内设备暂时连不上，正在重新连接。"
+
+    def scenario(d):
+        home = app.screen("home")
+        parcel = d.find(id="btn_parcel")
+        no_locker = app.tr("common.unavail_locker")
+        yield from d.wait(lambda: parcel.reason == no_locker and broker_down not in home.problems_text,
+                          what="connected: no locker bank, no broker notice")
+        mosquitto.stop()
+        yield from d.wait(lambda: broker_down in home.problems_text and parcel.reason == broker_down,
+                          what="the broker drop on home")
+        assert parcel.style == "disabled" and d.find(id="btn_emergency").reason == ""
+        mosquitto.start()
+        yield from d.wait(lambda: parcel.reason == no_locker and broker_down not in home.problems_text,
+                          what="recovery on home")
+
+    drive(app, scenario)

@@ -145,3 +145,31 @@ def test_voice_service_loads_the_configured_vocabulary_off_the_ui_thread(tmp_pat
         access.stop()
         intent.use_vocabulary(None)
     assert intent.parse(said).category == "other"
+
+
+def test_a_flood_of_device_states_reaches_ui_listeners_coalesced_and_in_the_latest_state(mosquitto, tmp_path):
+    """300 door states in a burst: the UI listener runs on the UI thread, far fewer times than
+    messages arrived (at most once per device every 0.1 s), and ends with the last state sent."""
+    cfg = make_config(tmp_path / "state", broker_port=mosquitto.port)
+    services = Services(cfg, voice_factory=None, outbox_factory=None, state_interval_s=3600)
+    ui_thread = threading.current_thread()
+    calls: list = []
+    services.devices.add_listener(lambda info: calls.append((info.state, threading.current_thread())))
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", mosquitto.port)
+    client.loop_start()
+    try:
+        services.start()
+        pump(lambda: services.devices.connected, what="link connected")
+        topic = f"lobby/v1/{cfg.building_id}/door/door-1/state"
+        messages = 300
+        for i in range(messages):
+            client.publish(topic, json.dumps({"locked": i % 2 == 0, "door_open": i == messages - 1, "fault": None,
+                                              "ts": "2026-11-22T03:00:00Z"}), qos=1)
+        pump(lambda: calls and calls[-1][0]["door_open"], what="the last state on the UI thread")
+        assert services.devices.link.received >= messages
+        assert len(calls) < messages // 3, len(calls)
+        assert all(thread is ui_thread for _state, thread in calls)
+    finally:
+        client.loop_stop()
+        services.stop()

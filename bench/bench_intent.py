@@ -1,16 +1,20 @@
-"""Intent parser: accuracy on the labelled evaluation set, confusion tables, speed.
+"""Intent parser: accuracy on the labelled evaluation set and the held-out sets, confusion tables, speed.
 
-Prints per-category accuracy, a category confusion table and an urgency
-confusion table (rows: labelled, columns: parsed), then BENCH figures:
-accuracy, urgent requests rated lower (must be 0), high-tier precision,
-vocabulary load time, parse p50/p99 (target p99 <= 2 ms), throughput and the
-time for a 5,000-character text.
+For the project's own set (tests/data/intent_eval.jsonl, or EVAL.jsonl) and
+then for each held-out set that exists (tests/data/intent_heldout_dev.jsonl,
+written blind by another engineer, and the sealed
+tests/data/intent_heldout_test.jsonl) prints per-category accuracy, a
+category confusion table and an urgency confusion table (rows: labelled,
+columns: parsed), then BENCH figures: accuracy, urgent requests rated lower
+(must be 0), high-tier precision. Then vocabulary load time, parse p50/p99
+(target p99 <= 2 ms), throughput and the time for a 5,000-character text.
 
-    python -m bench.bench_intent [EVAL.jsonl]
+    python -m bench.bench_intent [EVAL.jsonl] [--no-sealed]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -21,7 +25,10 @@ from bench import percentile, report, rss_mb
 from voice.intent import IntentParser
 from voice.vocabulary import URGENCIES
 
-EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "intent_eval.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+EVAL = DATA / "intent_eval.jsonl"
+HELDOUT = {"heldout_dev": DATA / "intent_heldout_dev.jsonl",      # blind set, may be studied
+           "heldout_test": DATA / "intent_heldout_test.jsonl"}    # sealed: only ever scored
 ROUNDS = 20
 SHORT = {"repair": "维修", "public_facility": "公共", "sanitation": "卫生", "safety": "安全", "medical": "急救",
          "elderly_care": "养老", "parcel": "快递", "parking": "停车", "neighbor": "邻里", "consult": "咨询",
@@ -37,7 +44,7 @@ def _table(title: str, labels: list[str], pairs: Counter[tuple[str, str]]) -> No
         print(f"{want:<{width}}" + "".join(f"{pairs[want, got] or '.':>8}" for got in labels))
 
 
-def _accuracy(rows: list[dict], parser: IntentParser) -> None:
+def _accuracy(rows: list[dict], parser: IntentParser, name: str = "") -> None:
     cats = list(parser.vocabulary.categories)
     cat_pairs: Counter[tuple[str, str]] = Counter()
     urg_pairs: Counter[tuple[str, str]] = Counter()
@@ -52,7 +59,7 @@ def _accuracy(rows: list[dict], parser: IntentParser) -> None:
         tier_right[intent.tier] += intent.category == row["category"]
         missed_urgent += row["urgency"] == "urgent" and intent.urgency != "urgent"
     n = len(rows)
-    print(f"evaluation set: {n} utterances")
+    print(f"\n=== {name or 'evaluation set'}: {n} utterances")
     print(f"\n{'category':<16}{'n':>5}{'right':>7}{'accuracy':>10}")
     for c in cats:
         total = sum(v for (want, _), v in cat_pairs.items() if want == c)
@@ -61,11 +68,12 @@ def _accuracy(rows: list[dict], parser: IntentParser) -> None:
     _table("category confusion", cats, cat_pairs)
     _table("urgency confusion", list(URGENCIES), urg_pairs)
     print("\ntiers: " + ", ".join(f"{t} {tiers[t]} ({tier_right[t] / tiers[t]:.3f} right)" for t in tiers))
-    report("intent_category_accuracy", sum(cat_pairs[c, c] for c in cats) / n, "ratio")
-    report("intent_urgency_accuracy", sum(urg_pairs[u, u] for u in URGENCIES) / n, "ratio")
-    report("intent_urgent_rated_lower", missed_urgent, "utterances")
-    report("intent_high_tier_precision", tier_right["high"] / max(1, tiers["high"]), "ratio")
-    report("intent_low_tier_share", tiers["low"] / n, "ratio")
+    prefix = f"intent_{name}_" if name else "intent_"
+    report(f"{prefix}category_accuracy", sum(cat_pairs[c, c] for c in cats) / n, "ratio")
+    report(f"{prefix}urgency_accuracy", sum(urg_pairs[u, u] for u in URGENCIES) / n, "ratio")
+    report(f"{prefix}urgent_rated_lower", missed_urgent, "utterances")
+    report(f"{prefix}high_tier_precision", tier_right["high"] / max(1, tiers["high"]), "ratio")
+    report(f"{prefix}low_tier_share", tiers["low"] / n, "ratio")
 
 
 def _speed(texts: list[str]) -> None:
@@ -96,10 +104,24 @@ def _speed(texts: list[str]) -> None:
     report("intent_rss", rss_mb(), "MB")
 
 
-def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else EVAL
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    _accuracy(rows, IntentParser.from_file())
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.bench_intent", description=__doc__.split("\n\n")[0])
+    ap.add_argument("eval", nargs="?", type=Path, default=EVAL, help="labelled JSONL (default: the project's own set)")
+    ap.add_argument("--no-sealed", action="store_true",
+                    help="do not score the sealed held-out test set even if it exists")
+    args = ap.parse_args(argv)
+    if not args.eval.is_file():
+        ap.error(f"no such file: {args.eval}")
+    parser = IntentParser.from_file()
+    rows = _rows(args.eval)
+    _accuracy(rows, parser)
+    for name, path in HELDOUT.items():
+        if path.is_file() and not (args.no_sealed and name == "heldout_test"):
+            _accuracy(_rows(path), parser, name)
     _speed([row["text"] for row in rows])
     return 0
 

@@ -1,12 +1,16 @@
-"""Audio sources chosen by URI, each delivering 50 ms blocks of 16 kHz mono int16.
+"""Audio sources chosen by URI, each delivering 50 ms blocks of mono int16 at the source's rate.
 
 - `mic://` — the default input device; `mic://<device>` — a device by name
   substring or index (as `sounddevice` understands it, e.g. `mic://USB`,
   `mic://plughw:1,0`, `mic://2`). Captured with `sounddevice` in blocking mode
-  on the session's capture thread.
+  on the session's capture thread, at 16 kHz when the device can, otherwise
+  at its default rate.
 - `file:///path/x.wav` — a WAV file played through the same path, paced in
   real time like a microphone; `file:///path/x.wav?pace=fast` delivers it as
-  fast as it is consumed. Other rates and channel counts are converted.
+  fast as it is consumed. Channels are averaged to mono; the rate is kept
+  (rates below 16 kHz are raised to 16 kHz).
+
+The recognizer resamples rates above 16 kHz itself (`voice.recognizer`).
 
 Audio stays in memory: nothing here writes a file.
 """
@@ -23,7 +27,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from voice.errors import AudioFormatError, MicrophoneLost, MicrophoneUnavailable, SourceError
-from voice.pcm import BLOCK_BYTES, BLOCK_FRAMES, RATE, SAMPLE_BYTES, convert
+from voice.pcm import RATE, SAMPLE_BYTES, block_frames, convert
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +36,15 @@ MAX_FILE_S = 3600.0  # longer files are refused rather than held in memory
 
 @dataclass(frozen=True)
 class Block:
-    """One block of audio and when the source delivered it (time.monotonic())."""
+    """One block of mono int16 audio at `rate` Hz and when the source delivered it (time.monotonic())."""
 
     data: bytes
     arrived: float
+    rate: int = RATE
 
     @property
     def duration_s(self) -> float:
-        return len(self.data) / (RATE * SAMPLE_BYTES)
+        return len(self.data) / (self.rate * SAMPLE_BYTES)
 
 
 class Source(Protocol):
@@ -47,6 +52,7 @@ class Source(Protocol):
 
     name: str
     realtime: bool  # blocks arrive at the pace of speech (latency counts from their arrival)
+    rate: int       # sample rate of the blocks, known once opened
 
     def open(self) -> None: ...
     def read(self) -> Block | None: ...  # None: end of input
@@ -74,9 +80,12 @@ def open_source(uri: str | None, default_device: str | None = None) -> Source:
 
 # ---------------------------------------------------------------- files
 
-def read_wav(path: str) -> bytes:
-    """The whole WAV file at `path` as 16 kHz mono int16 bytes (converted if needed).
+def read_wav(path: str) -> tuple[bytes, int]:
+    """The whole WAV file at `path` as mono int16 bytes, and their rate.
 
+    Channels are averaged and 8/32-bit samples made 16-bit; the rate is kept
+    (the recognizer resamples), except that rates below 16 kHz are raised to
+    16 kHz by interpolation (a model need not accept upsampling).
     Raises AudioFormatError with the reason: missing, not a WAV, compressed or
     floating-point samples, an unsupported width, or longer than an hour.
     """
@@ -96,15 +105,16 @@ def read_wav(path: str) -> bytes:
         raise AudioFormatError(f"{path}: permission denied") from None
     except (wave.Error, EOFError) as err:
         raise AudioFormatError(f"{path}: not a PCM WAV file ({err})") from None
-    if rate == RATE and channels == 1 and width == 2:
-        return data
+    out_rate = max(rate, RATE)
+    if channels == 1 and width == 2 and out_rate == rate:
+        return data, rate
     try:
-        out = convert(data, rate, channels, width)
+        out = convert(data, rate, channels, width, out_rate)
     except ValueError as err:
         raise AudioFormatError(f"{path}: {err}") from None
-    log.info("converted audio from %d Hz, %d channel(s), %d-bit to 16 kHz mono 16-bit",
-             rate, channels, width * 8)
-    return out
+    log.info("converted audio from %d Hz, %d channel(s), %d-bit to %d Hz mono 16-bit",
+             rate, channels, width * 8, out_rate)
+    return out, out_rate
 
 
 class FileSource:
@@ -115,27 +125,28 @@ class FileSource:
         self.paced = paced
         self.realtime = paced
         self.name = f"file {os.path.basename(path)}"
+        self.rate = RATE
         self._data = b""
         self._pos = 0
         self._t0 = 0.0
         self._closed = threading.Event()
 
     def open(self) -> None:
-        self._data = read_wav(self.path)
+        self._data, self.rate = read_wav(self.path)
         self._pos = 0
         self._t0 = time.monotonic()
 
     def read(self) -> Block | None:
         if self._closed.is_set() or self._pos >= len(self._data):
             return None
-        chunk = self._data[self._pos:self._pos + BLOCK_BYTES]
+        chunk = self._data[self._pos:self._pos + block_frames(self.rate) * SAMPLE_BYTES]
         self._pos += len(chunk)
         if not self.paced:
-            return Block(chunk, time.monotonic())
-        due = self._t0 + self._pos / (RATE * SAMPLE_BYTES)
+            return Block(chunk, time.monotonic(), self.rate)
+        due = self._t0 + self._pos / (self.rate * SAMPLE_BYTES)
         if self._closed.wait(max(0.0, due - time.monotonic())):
             return None
-        return Block(chunk, due)
+        return Block(chunk, due, self.rate)
 
     def close(self) -> None:
         self._closed.set()
@@ -195,13 +206,52 @@ def probe_microphone(device: str | None) -> str:
     return str(info["name"])
 
 
-class MicSource:
-    """The microphone, read in blocking mode at 16 kHz mono int16."""
+def capture_rate(device: str | None, rates: tuple[int | None, ...] = (RATE, None)) -> int:
+    """The rate `MicSource(device, rates)` will capture at, checked without starting a stream.
 
-    def __init__(self, device: str | None = None) -> None:
+    Raises MicrophoneUnavailable when the device is missing or accepts none of the rates.
+    """
+    with _PortAudio.lock:
+        sd = _PortAudio.module()
+        try:
+            info = sd.query_devices(_device_arg(device), "input")
+        except (ValueError, sd.PortAudioError) as err:
+            raise MicrophoneUnavailable(f"no microphone: {err}") from None
+        for rate in _candidate_rates(rates, info):
+            try:
+                sd.check_input_settings(_device_arg(device), channels=1, dtype="int16", samplerate=rate)
+            except (ValueError, sd.PortAudioError):
+                continue
+            return rate
+    raise MicrophoneUnavailable(f"no microphone: {info['name']} accepts none of the capture rates")
+
+
+def _candidate_rates(rates: tuple[int | None, ...], info) -> list[int]:
+    """`rates` with None replaced by the device's default rate, duplicates and rates below 16 kHz
+    (speech would lose what the model listens to) left out."""
+    out: list[int] = []
+    for want in rates:
+        rate = int(want or info["default_samplerate"])
+        if rate >= RATE and rate not in out:
+            out.append(rate)
+    return out
+
+
+class MicSource:
+    """The microphone, read in blocking mode as mono int16: at 16 kHz when the device can,
+    otherwise at its default rate (the recognizer resamples).
+
+    `rates` is the order in which capture rates are tried; None stands for the
+    device's default rate.
+    """
+
+    def __init__(self, device: str | None = None, rates: tuple[int | None, ...] = (RATE, None)) -> None:
         self.device = device
+        self.rates = rates
         self.realtime = True
+        self.rate = RATE
         self.name = f"microphone {device or 'default'}"
+        self._frames = block_frames(RATE)
         self._stream = None
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -220,21 +270,36 @@ class MicSource:
                     info, stream = self._start(sd)
                 except (ValueError, sd.PortAudioError) as err:
                     what = f"input device {self.device!r}" if self.device else "default input device"
-                    raise MicrophoneUnavailable(f"no microphone: {what} cannot capture 16 kHz mono ({err})") from None
+                    raise MicrophoneUnavailable(f"no microphone: {what} cannot capture mono 16-bit audio "
+                                                f"at 16 kHz or at its default rate ({err})") from None
             _PortAudio.open_streams += 1
         self.name = f"microphone {info['name']}"
+        self.rate = int(stream.samplerate)
+        self._frames = block_frames(self.rate)
         self._stream = stream
+        if self.rate != RATE:
+            log.info("%s captures at %d Hz; the recognizer resamples", self.name, self.rate)
 
     def _start(self, sd):
+        """Open and start a stream at the first rate of `rates` the device accepts."""
         info = sd.query_devices(_device_arg(self.device), "input")
-        stream = sd.RawInputStream(samplerate=RATE, channels=1, dtype="int16",
-                                   blocksize=BLOCK_FRAMES, device=_device_arg(self.device))
-        try:
-            stream.start()
-        except sd.PortAudioError:
-            stream.close(ignore_errors=True)
-            raise
-        return info, stream
+        tried = _candidate_rates(self.rates, info)
+        error: Exception | None = None
+        for rate in tried:
+            try:
+                stream = sd.RawInputStream(samplerate=rate, channels=1, dtype="int16",
+                                           blocksize=block_frames(rate), device=_device_arg(self.device))
+            except (ValueError, sd.PortAudioError) as err:
+                error = err
+                continue
+            try:
+                stream.start()
+            except sd.PortAudioError:
+                stream.close(ignore_errors=True)
+                raise
+            return info, stream
+        raise error or ValueError(f"no usable capture rate (tried {tried or 'none'}; default "
+                                  f"{info['default_samplerate']:.0f} Hz)")
 
     def read(self) -> Block | None:
         sd = _PortAudio.module()
@@ -244,7 +309,7 @@ class MicSource:
                 return None
             self._reading = True
         try:
-            data, overflowed = stream.read(BLOCK_FRAMES)
+            data, overflowed = stream.read(self._frames)
         except (sd.PortAudioError, OSError) as err:
             if self._closed.is_set():
                 return None
@@ -259,7 +324,7 @@ class MicSource:
             return None
         if overflowed:
             log.warning("capture overflow: audio was lost because processing fell behind")
-        return Block(bytes(data), time.monotonic())
+        return Block(bytes(data), time.monotonic(), self.rate)
 
     def close(self) -> None:
         """Stop capturing. From another thread during a read, the reader closes the stream when

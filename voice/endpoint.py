@@ -56,6 +56,11 @@ class Endpointer:
     def in_speech(self) -> bool:
         return self.speech_start_s is not None and self.ended is None
 
+    @property
+    def quiet_s(self) -> float:
+        """Audio below the gate since the last block at or above it, once speech has started."""
+        return self._quiet_run_s if self.speech_start_s is not None else 0.0
+
     def is_loud(self, db: float) -> bool:
         return db >= self.config.gate_dbfs
 

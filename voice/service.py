@@ -1,7 +1,8 @@
 """VoiceService: what the kiosk uses of voice (see docs/architecture.md, "voice").
 
-`start()` loads the model on the `voice-model` thread and probes the
-microphone, so the touch UI never waits. While the microphone is missing
+`start()` loads the model on the `voice-model` thread, warms a recognizer
+up (so the first resident does not pay the decoding graph's expansion) and
+probes the microphone, so the touch UI never waits. While the microphone is missing
 (never there, or lost mid-utterance) the `voice-mic` thread probes for it
 every `mic_retry_s` and reports voice ready again when it is back; while it
 is there and idle, it checks every `idle_probe_s` that it still is. A file
@@ -16,9 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voice.audio import MicSource, open_source, probe_microphone
+from voice.audio import MicSource, capture_rate, open_source, probe_microphone
 from voice.endpoint import EndpointConfig
-from voice.errors import MicrophoneUnavailable, ModelUnavailable, VoiceError
+from voice.errors import MicrophoneUnavailable, ModelUnavailable, RecognizerError, VoiceError
+from voice.pcm import RATE
 from voice.recognizer import Model, load_model
 from voice.session import Callback, ListenSession
 from voice.settings import VoiceSettings
@@ -41,6 +43,7 @@ class _Unavailable:
 
     name = "unavailable"
     realtime = False
+    rate = RATE
 
     def __init__(self, err: VoiceError) -> None:
         self.err = err
@@ -145,11 +148,29 @@ class VoiceService:
         except ModelUnavailable as err:
             with self._lock:
                 self._model_error = err.reason
-        else:
+            model = None
+        found = self._probe_mic()
+        if model is not None:
+            self._warm_up(model, found)
             with self._lock:
                 self._model = model
-        self._probe_mic()
         self._recompute()
+
+    def _warm_up(self, model: Model, mic_found: bool) -> None:
+        """Warm a recognizer at 16 kHz and, if the microphone captures at another rate, at that rate."""
+        rates = [RATE]
+        if mic_found:
+            try:
+                rates.append(capture_rate(self.settings.input_device))
+            except MicrophoneUnavailable:
+                pass
+        for rate in dict.fromkeys(rates):
+            try:
+                took = model.warm_up(rate)
+            except RecognizerError as err:
+                log.warning("recognizer warm-up at %d Hz failed: %s", rate, err.reason)
+                continue
+            log.info("recognizer warmed up at %d Hz in %.2f s", rate, took)
 
     def _probe_mic(self) -> bool:
         with self._lock:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from voice.audio import Block, Source
 from voice.endpoint import End, EndpointConfig, Endpointer
-from voice.errors import MicrophoneLost, MicrophoneUnavailable, VoiceError
+from voice.errors import MicrophoneLost, MicrophoneUnavailable, RecognizerError, VoiceError
 from voice.pcm import dbfs, level
 from voice.recognizer import Model, Recognizer
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_BLOCKS = 100          # 5 s of audio between capture and decoding
 PREROLL_BLOCKS = 6          # 0.3 s before the gate opened is decoded too (soft word onsets)
+TRAIL_S = 0.3               # silence after speech that is decoded at once; the rest waits for speech to resume
 _END = object()
 
 
@@ -40,6 +41,9 @@ class Outcome:
     speech_start_s: float | None = None
     speech_end_s: float | None = None
     latency_s: float | None = None  # end-point block delivered -> final text ready (wall time)
+    backlog_s: float | None = None  # of that: the end-point block waiting in the queue (decoding behind)
+    finalize_s: float | None = None  # of that: the recognizer's final result
+    peak_backlog_s: float | None = None  # the longest any block of the utterance waited to be decoded
 
 
 Callback = Callable[..., object]
@@ -79,6 +83,7 @@ class ListenSession:
         self.processing_s = 0.0      # wall time inside the recognizer
         self.processing_cpu_s = 0.0  # CPU time of the decoding thread inside the recognizer
         self.audio_s = 0.0
+        self._audio_in_utterance = 0.0
         self._queue: queue.Queue = queue.Queue(QUEUE_BLOCKS)
         self._stop = threading.Event()
         self._cancel = threading.Event()
@@ -145,28 +150,34 @@ class ListenSession:
         _call(self._cb[2], err.reason)
 
     def _run(self) -> None:
-        try:
-            self._decode()
-        finally:
-            self.source.close()
-            self._done.set()
-
-    def _decode(self) -> None:
-        on_partial, on_final, _, on_level = self._cb
+        rec: Recognizer | None = None
         try:
             self.source.open()
-            rec = Recognizer(self.model)
+            rec = self.model.acquire(self.source.rate)
+            self._decode(rec)
         except VoiceError as err:
-            self._fail(err)
-            return
+            if isinstance(err, RecognizerError):
+                rec = None  # a failed recognizer is not reused
+            self._fail(err, self._audio_in_utterance)
+        finally:
+            self.source.close()
+            if rec is not None:
+                self.model.release(rec)
+            self._done.set()
+
+    def _decode(self, rec: Recognizer) -> None:
+        on_partial, on_final, _, on_level = self._cb
         threading.Thread(target=self._capture, name="voice-capture", daemon=True).start()
         endp = Endpointer(self.config)
         preroll: deque[bytes] = deque(maxlen=PREROLL_BLOCKS)
+        held: list[bytes] = []  # trailing silence not fed (yet): fed if speech resumes, dropped at the end
         last_text = ""
+        peak_backlog = 0.0
         idle_since = taken = time.monotonic()
         while not self._cancel.is_set():
             why: End | None = None
             block: Block | None = None
+            self._audio_in_utterance = endp.audio_s
             try:
                 item = self._queue.get(timeout=0.05)
             except queue.Empty:
@@ -176,14 +187,12 @@ class ListenSession:
             elif item is None:
                 if time.monotonic() - idle_since > self.stall_s:
                     self.source.close()
-                    self._fail(MicrophoneLost(f"{self.source.name} stopped delivering audio"), endp.audio_s)
-                    return
+                    raise MicrophoneLost(f"{self.source.name} stopped delivering audio")
                 continue
             elif item is _END:
                 why = endp.end(End.END_OF_INPUT)
             elif isinstance(item, VoiceError):
-                self._fail(item, endp.audio_s)
-                return
+                raise item
             else:
                 block = item
                 idle_since = time.monotonic()
@@ -193,47 +202,46 @@ class ListenSession:
                 db = dbfs(block.data, None if started else self.config.gate_dbfs)
                 _call(on_level, level(db))
                 why = endp.feed(block.duration_s, db)
-                if endp.speech_start_s is not None:
+                if endp.speech_start_s is None:
+                    preroll.append(block.data)
+                elif not endp.is_loud(db) and endp.quiet_s > TRAIL_S + 1e-9:
+                    held.append(block.data)  # the end-pointer is judging this silence: decode it only if speech resumes
+                else:
+                    if self.source.realtime:
+                        peak_backlog = max(peak_backlog, idle_since - block.arrived)
+                    data = b"".join((*(preroll if not started else ()), *held, block.data))
+                    preroll.clear()
+                    held.clear()
                     t0, c0 = time.perf_counter(), time.thread_time()
-                    try:
-                        if not started:
-                            for old in preroll:
-                                rec.accept(old)
-                            preroll.clear()
-                        text = rec.accept(block.data)
-                    except VoiceError as err:
-                        self._fail(err, endp.audio_s)
-                        return
+                    text = rec.accept(data)
                     self.processing_s += time.perf_counter() - t0
                     self.processing_cpu_s += time.thread_time() - c0
                     if text and text != last_text and why is None:
                         last_text = text
                         _call(on_partial, text)
-                else:
-                    preroll.append(block.data)
             if why is None:
                 continue
             # latency counts from the end-point block's arrival (microphone, paced file) or,
             # for a file read as fast as possible, from when it was taken off the queue
             t_end = taken if block is not None else time.monotonic()
+            backlog = (idle_since - block.arrived) if block is not None and self.source.realtime else 0.0
             spoke = endp.speech_start_s is not None
             if not spoke and self.continuous and self.outcomes and why is End.END_OF_INPUT:
                 return  # trailing silence after the last utterance of a file
-            text = ""
+            text, finalize = "", None
             if spoke:
                 t0, c0 = time.perf_counter(), time.thread_time()
-                try:
-                    text = rec.finish()
-                except VoiceError as err:
-                    self._fail(err, endp.audio_s)
-                    return
-                self.processing_s += time.perf_counter() - t0
+                text = rec.finish()
+                finalize = time.perf_counter() - t0
+                self.processing_s += finalize
                 self.processing_cpu_s += time.thread_time() - c0
             if self._cancel.is_set():
                 return
             latency = time.monotonic() - t_end if spoke else None
             self.outcomes.append(Outcome(text, why.value, None, endp.audio_s, endp.speech_start_s,
-                                         endp.last_speech_s if spoke else None, latency))
+                                         endp.last_speech_s if spoke else None, latency,
+                                         backlog if spoke else None, finalize,
+                                         max(peak_backlog, backlog) if spoke else None))
             log.info("utterance ended by %s after %.2f s of audio (%d characters)",
                      why.value, endp.audio_s, len(text))
             _call(on_final, text)
@@ -241,5 +249,6 @@ class ListenSession:
                 return
             endp.reset()
             preroll.clear()
+            held.clear()
             last_text = ""
-
+            peak_backlog = 0.0

@@ -49,9 +49,9 @@ def silence(seconds: float) -> bytes:
     return bytes(2 * int(seconds * RATE))
 
 
-def read_pcm(path: Path) -> bytes:
+def read_pcm(path: Path, rate: int = RATE) -> bytes:
     with wave.open(str(path), "rb") as w:
-        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2)
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (rate, 1, 2)
         return w.readframes(w.getnframes())
 
 
@@ -68,6 +68,14 @@ class Audio:
 
     def wav(self, name: str, pcm: bytes) -> Path:
         return write_wav(self.dir / name, pcm)
+
+    def converted(self, rate: int, channels: int = 1, pad: tuple[float, float] = (0.3, 1.2)) -> Path:
+        """The short phrase as sox makes it at `rate` Hz and `channels`, with silence around it."""
+        out = self.dir / f"short-{rate}-{channels}ch-{pad[0]}-{pad[1]}.wav"
+        if not out.exists():
+            subprocess.run(["sox", str(self.speech_raw), "-r", str(rate), "-c", str(channels), "-b", "16",
+                            str(out), "pad", str(pad[0]), str(pad[1])], check=True, timeout=30)
+        return out
 
 
 def _espeak(text: str, out: Path) -> None:

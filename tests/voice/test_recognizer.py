@@ -5,9 +5,13 @@ import shutil
 
 import pytest
 
-from tests.voice.conftest import ko_model_dir, silence
+from tests.voice.conftest import ko_model_dir, read_pcm, silence
 from voice.errors import ModelUnavailable
 from voice.recognizer import Recognizer, check_model_dir, load_model
+
+
+def hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
 
 
 def test_missing_model_names_the_path_and_the_fix(tmp_path):
@@ -45,7 +49,7 @@ def test_a_damaged_model_is_unavailable_with_a_reason(tmp_path):
 
 
 def test_streaming_recognition_gives_partials_then_a_final_transcript(ko_model, audio):
-    rec = Recognizer(ko_model)
+    rec = ko_model.acquire()
     pcm = audio.speech_pcm + silence(0.5)
     partials = []
     for i in range(0, len(pcm), 1600):
@@ -65,3 +69,41 @@ def test_empty_and_silent_input_give_an_empty_transcript(ko_model):
     rec = Recognizer(ko_model)
     assert rec.accept(b"") == ""
     assert rec.finish() == ""
+
+
+def test_recognizers_are_kept_warm_per_rate_and_a_48k_one_hears_48k_audio(ko_model, audio):
+    first = ko_model.acquire(16000)
+    first.accept(audio.speech_pcm[:8000])  # an utterance cut short: release() drops it
+    ko_model.release(first)
+    again = ko_model.acquire(16000)
+    assert again is first and again.finish() == ""  # the same, warm, recognizer, reset
+    ko_model.release(again)
+    busy = ko_model.acquire(16000)
+    other = ko_model.acquire(16000)  # one in use: another is made
+    assert other is not busy
+    for rec in (busy, other):
+        rec.accept(audio.speech_pcm)
+        rec.finish()
+        ko_model.release(rec)
+    assert ko_model.pool.rates() == [16000]  # only one idle recognizer is kept per rate
+
+    rec48 = ko_model.acquire(48000)
+    assert rec48.rate == 48000 and rec48 is not first
+    rec16 = ko_model.acquire(16000)
+    pcm48 = read_pcm(audio.converted(48000, pad=(0.3, 0.5)), 48000)
+    pcm16 = read_pcm(audio.converted(16000, pad=(0.3, 0.5)))
+    text48, text16 = rec48.accept(pcm48) and rec48.finish(), rec16.accept(pcm16) and rec16.finish()
+    assert hangul(text16) and text48 == text16
+    ko_model.release(rec48)
+    ko_model.release(rec16)
+    assert ko_model.pool.rates() == [16000, 48000]
+
+
+def test_warm_up_makes_the_graph_expansion_happen_before_the_first_resident(ko_model):
+    from voice.recognizer import load_model
+
+    model = load_model(ko_model_dir())  # a fresh model: nothing warm yet
+    assert model.pool.rates() == []
+    assert model.warm_up(16000, seconds=0.5) > 0
+    assert model.pool.rates() == [16000]
+    assert model.acquire(16000).utterances == 1  # the warm-up's own utterance

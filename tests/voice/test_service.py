@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.voice.conftest import ko_model_dir, silence, write_wav
-from voice.audio import MicSource, probe_microphone
+from tests.voice.conftest import ko_model_dir, read_pcm, silence, write_wav
+from voice.audio import MicSource, capture_rate, probe_microphone
+from voice.endpoint import EndpointConfig
 from voice.errors import MicrophoneUnavailable
 from voice.service import VoiceService
+from voice.session import ListenSession
 from voice.settings import VoiceSettings
+from voice.transcribe import transcribe_file
 
 
 def hangul(text: str) -> bool:
@@ -382,3 +385,29 @@ def test_listen_again_from_a_final_callback(make_service, tmp_path):
     assert first.wait(10)
     wait_for(lambda: len(sessions) == 1)
     assert sessions[0].wait(10) and second.finals == [""] and second.errors == []
+
+
+def test_a_microphone_that_cannot_capture_16k_is_read_at_its_default_rate(ko_model, file_mic, audio):
+    """PortAudio refuses the first rate asked for (as hardware without 16 kHz refuses 16 kHz), so the
+    capture opens at the device's default rate (44.1 kHz here); vosk resamples; the end-pointer
+    keeps audio time."""
+    pcm44 = read_pcm(audio.converted(44100, pad=(1.0, 3.0)), 44100)
+    file_mic.play(pcm44)
+    assert capture_rate(file_mic.device) == 16000
+    assert capture_rate(file_mic.device, (3_000_000, None)) == 44100
+    mic = MicSource(file_mic.device, rates=(3_000_000, None))
+    rec = Recorder()
+    session = ListenSession(mic, ko_model, EndpointConfig(silence_s=0.8), on_partial=rec.on_partial,
+                            on_final=rec.on_final, on_error=rec.on_error, on_level=rec.on_level).start()
+    assert session.wait(60)
+    assert mic.rate == 44100 and rec.errors == []
+    assert rec.partials and len(rec.finals) == 1 and hangul(rec.finals[0])
+    out = session.outcome
+    speech_s = len(audio.speech_pcm) / 32000
+    assert out.ended_by == "silence"
+    assert out.speech_start_s == pytest.approx(1.0, abs=0.15)
+    assert out.speech_end_s <= 1.0 + speech_s + 0.05
+    assert out.audio_s == pytest.approx(out.speech_end_s + 0.8, abs=0.06)
+    assert len(rec.levels) == round(out.audio_s / 0.05)  # 50 ms blocks at 44.1 kHz too
+    reference = transcribe_file(ko_model, str(audio.converted(16000, pad=(1.0, 3.0))))
+    assert rec.finals[0] == reference.text

@@ -5,6 +5,7 @@ import pytest
 from tests.voice.conftest import silence, write_wav
 from voice.audio import FileSource, MicSource, open_source
 from voice.errors import SourceError
+from voice.pcm import block_frames
 
 
 def test_uris_choose_the_source():
@@ -41,3 +42,13 @@ def test_closing_a_paced_file_ends_it_at_once(tmp_path):
     assert src.read() is not None
     src.close()
     assert src.read() is None
+
+
+def test_a_file_at_another_rate_keeps_it_in_50_ms_blocks(tmp_path):
+    wav = write_wav(tmp_path / "a48.wav", bytes(2 * 4800), rate=48000)  # 0.1 s at 48 kHz
+    src = FileSource(str(wav), paced=False)
+    src.open()
+    blocks = [src.read(), src.read()]
+    assert src.read() is None and src.rate == 48000
+    assert [(len(b.data), b.rate, b.duration_s) for b in blocks] == [(4800, 48000, 0.05)] * 2
+    assert block_frames(44100) == 2205 and block_frames(16000) == 800

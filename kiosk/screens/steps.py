@@ -22,35 +22,41 @@ from kivy.uix.widget import Widget
 
 _PAGER_KV = """
 <PagerBar>:
+    orientation: "vertical"
     size_hint_y: None
-    height: app.theme.button_height
+    height: root.bar_height(app.theme)
     spacing: app.theme.gap
-    SmallButton:
-        id: previous_page
-        can: root.grid is not None and root.grid.page > 0
-        text: app.tr("steps.previous_page", app.lang) if self.can else ""
-        icon: "back" if self.can else ""
-        horizontal: True
-        style: "secondary"
-        size_hint_y: 1
-        disabled: not self.can
-        opacity: 1 if self.can else 0
-        on_release: root.grid.previous_page()
     Label:
-        text: root.grid.page_text if root.grid else ""
+        id: page_label
+        text: app.tr("steps.page", app.lang, page=root.grid.page + 1, pages=root.grid.pages) if root.grid else ""
         color: 0.08, 0.08, 0.08, 1
         font_size: app.theme.font_body
-        size_hint_x: 0.5
-    SmallButton:
-        id: next_page
-        can: root.grid is not None and root.grid.page + 1 < root.grid.pages
-        text: app.tr("steps.next_page", app.lang) if self.can else ""
-        horizontal: True
-        style: "secondary"
-        size_hint_y: 1
-        disabled: not self.can
-        opacity: 1 if self.can else 0
-        on_release: root.grid.next_page()
+        bold: True
+        size_hint_y: None
+        height: self.font_size * 1.25
+    BoxLayout:
+        spacing: app.theme.gap
+        SmallButton:
+            id: previous_page
+            can: root.grid is not None and root.grid.page > 0
+            text: app.tr("steps.previous_page", app.lang) if self.can else ""
+            icon: "back" if self.can else ""
+            horizontal: True
+            style: "secondary"
+            size_hint_y: 1
+            disabled: not self.can
+            opacity: 1 if self.can else 0
+            on_release: root.grid.previous_page()
+        SmallButton:
+            id: next_page
+            can: root.grid is not None and root.grid.page + 1 < root.grid.pages
+            text: app.tr("steps.next_page", app.lang) if self.can else ""
+            horizontal: True
+            style: "secondary"
+            size_hint_y: 1
+            disabled: not self.can
+            opacity: 1 if self.can else 0
+            on_release: root.grid.next_page()
 """
 _kv_loaded = False
 
@@ -129,9 +135,14 @@ class Steps(BoxLayout):
 
 
 class PagerBar(BoxLayout):
-    """上一页, "1 / 3", 下一页 under a PagedGrid."""
+    """第 1 / 3 页 in words above big 上一页 and 下一页, under a PagedGrid."""
 
     grid = ObjectProperty(None, allownone=True)
+
+    @staticmethod
+    def bar_height(theme) -> float:
+        """The bar's height: the page line and a row of buttons."""
+        return theme.font_body * 1.25 + theme.gap + theme.button_height
 
 
 class PagedGrid(BoxLayout):
@@ -145,7 +156,6 @@ class PagedGrid(BoxLayout):
     cols = NumericProperty(1)
     page = NumericProperty(0)
     pages = NumericProperty(1)
-    page_text = StringProperty("")
 
     def __init__(self, **kw) -> None:
         self._items: list = []
@@ -158,13 +168,15 @@ class PagedGrid(BoxLayout):
         self.bind(size=self._schedule, cols=self._schedule, page=self._schedule)
         self._trigger = Clock.create_trigger(lambda _dt: self._layout_page(), -1)
 
-    def set_items(self, widgets: list) -> None:
+    def set_items(self, widgets: list, keep_page: bool = False) -> None:
+        """Show `widgets` from the first page (or stay on the page shown: a list refreshed in place)."""
         for w in self._items:
             w.unbind(height=self._schedule)
         self._items = list(widgets)
         for w in self._items:
             w.bind(height=self._schedule)   # wrapped text settles its height after layout
-        self.page = 0
+        if not keep_page:
+            self.page = 0
         self._layout_page()
 
     @property
@@ -186,7 +198,7 @@ class PagedGrid(BoxLayout):
         return App.get_running_app().theme.gap
 
     def _bar_height(self) -> float:
-        return App.get_running_app().theme.button_height
+        return PagerBar.bar_height(App.get_running_app().theme)
 
     def _per_page(self, with_bar: bool) -> int:
         cols = max(1, int(self.cols))
@@ -225,7 +237,6 @@ class PagedGrid(BoxLayout):
         grid.height = sum(
             max(w.height for w in shown[r * grid.cols:(r + 1) * grid.cols]) for r in range(rows)
         ) + gap * max(0, rows - 1)
-        self.page_text = f"{self.page + 1} / {self.pages}"
         self._show_bar(self.pages > 1)
 
     def _show_bar(self, show: bool) -> None:

@@ -1,5 +1,10 @@
 """Technician: PIN keypad, then every device with availability in colour and words, test
-actions, the outbox, voice and system status. Leaves (and forgets the PIN) on exit or idle."""
+actions, the outbox, voice and system status. Leaves (and forgets the PIN) on exit or idle.
+
+The device list starts with a summary line (共 6 台：2 台离线) and pages with big
+上一页/下一页 and 第 n / m 页, as many devices a page as fit. A locker bank's test
+opens a grid of its compartments; the one chosen is opened after a confirmation.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,25 @@ from types import SimpleNamespace
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+    StringProperty,
+)
 
 from kiosk.pin_gate import PinGate
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.steps import load_pager_kv
 from kiosk.services import failure_key
-from kiosk.widgets import Card
+from kiosk.widgets import Card, SmallButton
 
-PAGE_SIZE = 4
 REFRESH_S = 2.0
+_VIEW_PARTS = {"devices": "devices_page", "status": "status_page", "compartments": "compartments_page",
+               "confirm_open": "confirm_page"}
+_VIEW_INSTRUCTIONS = {"compartments": "technician.instr_compartments",
+                      "confirm_open": "technician.instr_confirm_open"}
 STATUS_BY_AVAILABILITY = {"online": "ok", "offline": "danger", "unknown": "warn"}
 
 
@@ -45,8 +60,12 @@ class TechnicianScreen(KioskScreen):
     tab = StringProperty("devices")
     pin_message = StringProperty("")
     busy = BooleanProperty(False)
-    page = NumericProperty(0)
-    pages = NumericProperty(1)
+    view = OptionProperty("devices", options=("devices", "compartments", "confirm_open"))
+    summary_text = StringProperty("")
+    summary_status = StringProperty("ok")
+    locker_id = StringProperty("")       # the bank whose compartments are shown
+    compartment = StringProperty("")     # the compartment waiting for 确定打开
+    compartment_cols = NumericProperty(4)
     result_text = StringProperty("")
     outbox_text = StringProperty("")
     voice_text = StringProperty("")
@@ -60,9 +79,12 @@ class TechnicianScreen(KioskScreen):
         self._health: Any = None
         self._health_error = ""
         self._lock_shown = False
+        self._compartments: list[str] = []
+        load_pager_kv()
         super().__init__(**kw)
         # kv ids are weak: keep the parts that are taken out of the tree alive
-        self._parts = {name: self.ids[name].__self__ for name in ("pin_page", "dashboard", "devices_page", "status_page")}
+        self._parts = {name: self.ids[name].__self__ for name in (
+            "pin_page", "dashboard", "devices_page", "status_page", "compartments_page", "confirm_page")}
         self._services = self.app.services
         self._refill = Clock.create_trigger(lambda _dt: self._fill_devices() if self.unlocked else None)
         self.gate = PinGate(self.app.cfg.technician_pin_hash, self.app.cfg.state_dir)
@@ -74,11 +96,12 @@ class TechnicianScreen(KioskScreen):
         box = self.ids.body
         box.clear_widgets()
         if self.unlocked:
-            self.set_instructions("technician.dashboard")
+            view = "status" if self.tab == "status" else self.view
+            self.set_instructions(_VIEW_INSTRUCTIONS.get(view, "technician.dashboard"))
             box.add_widget(self._parts["dashboard"])
             pages = self.ids.pages
             pages.clear_widgets()
-            pages.add_widget(self._parts["devices_page" if self.tab == "devices" else "status_page"])
+            pages.add_widget(self._parts[_VIEW_PARTS[view]])
         else:
             self.set_instructions("technician.enter_pin")
             box.add_widget(self._parts["pin_page"])
@@ -136,6 +159,7 @@ class TechnicianScreen(KioskScreen):
     # -- dashboard -------------------------------------------------------------------------
     def show_tab(self, tab: str) -> None:
         self.tab = tab
+        self.view = "devices"
         self._show()
         self.refresh()
 
@@ -160,7 +184,7 @@ class TechnicianScreen(KioskScreen):
         self._refill.cancel()
 
     def _device_changed(self, _info: Any) -> None:
-        if self.unlocked and self.tab == "devices":
+        if self.unlocked and self.tab == "devices" and self.view == "devices":
             self._refill()  # coalesced: one rebuild per frame however many updates arrive
 
     def refresh(self) -> None:
@@ -170,7 +194,8 @@ class TechnicianScreen(KioskScreen):
                 self._lock_shown = False
             return
         if self.tab == "devices":
-            self._fill_devices()
+            if self.view == "devices":
+                self._fill_devices()
         else:
             if self._demo_health is None:
                 self.services.requests.health(on_done=self._got_health, on_error=self._health_failed)
@@ -192,15 +217,28 @@ class TechnicianScreen(KioskScreen):
 
     def _fill_devices(self) -> None:
         devices = self.devices()
-        self.pages = max(1, math.ceil(len(devices) / PAGE_SIZE))
-        self.page = min(self.page, self.pages - 1)
-        box = self.ids.device_list
-        box.clear_widgets()
         connected = self.services.devices.connected or self._demo_devices is not None
         broker = self.t("technician.broker_connected" if connected else "technician.broker_disconnected")
         self.empty_text = "" if devices else self.t("technician.no_devices", broker=broker)
-        for info in devices[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]:
-            box.add_widget(self._row(info))
+        self._summarise(devices)
+        self.ids.device_list.set_items([self._row(info) for info in devices], keep_page=True)
+
+    def _summarise(self, devices: list[Any]) -> None:
+        """The line at the top: how many devices, how many offline or unknown, in words and colour."""
+        count = {"online": 0, "offline": 0, "unknown": 0}
+        for info in devices:
+            count[info.availability if info.availability in count else "unknown"] += 1
+        if not devices:
+            self.summary_status, self.summary_text = "warn", self.t("technician.summary_none")
+        elif count["offline"]:
+            self.summary_status = "danger"
+            self.summary_text = self.t("technician.summary_offline", n=len(devices), offline=count["offline"],
+                                       unknown=count["unknown"])
+        elif count["unknown"]:
+            self.summary_status = "warn"
+            self.summary_text = self.t("technician.summary_unknown", n=len(devices), unknown=count["unknown"])
+        else:
+            self.summary_status, self.summary_text = "ok", self.t("technician.summary_ok", n=len(devices))
 
     def _row(self, info: Any) -> DeviceRow:
         kind_name = self.t(f"technician.kind_{info.kind}") if info.kind in ("door", "locker", "health") else info.kind
@@ -218,10 +256,8 @@ class TechnicianScreen(KioskScreen):
             row.action = lambda: self._test(label, lambda ok, bad: self.services.devices.unlock(
                 info.id, ok, bad, seconds=3, force=True))
         elif info.kind == "locker":
-            compartment = _first_compartment(info)
-            row.action_text = self.t("technician.test_open", compartment=compartment)
-            row.action = lambda: self._test(label, lambda ok, bad: self.services.devices.open_compartment(
-                info.id, compartment, ok, bad, force=True))
+            row.action_text = self.t("technician.test_choose")
+            row.action = lambda: self.choose_compartment(info.id, compartments(info))
         elif info.kind == "health":
             row.action_text = self.t("technician.test_measure")
             row.action = lambda: self._test(label, lambda ok, bad: self._measure(info.id, ok, bad))
@@ -255,9 +291,55 @@ class TechnicianScreen(KioskScreen):
 
         start(done, failed)
 
-    def turn_page(self, step: int) -> None:
-        self.page = max(0, min(self.pages - 1, self.page + step))
-        self._fill_devices()
+    # -- a locker bank's compartments ------------------------------------------------------
+    def choose_compartment(self, locker_id: str, names: list[str]) -> None:
+        """Show the bank's compartments as big buttons (测试：选格口)."""
+        self.locker_id = locker_id
+        self.compartment = ""
+        self._compartments = names
+        self.view = "compartments"
+        self._show()
+        self._fill_compartments()
+
+    def _fill_compartments(self) -> None:
+        self.compartment_cols = 3 if self.theme.large_text else 4
+        buttons = []
+        for name in self._compartments:
+            button = SmallButton(text=name, style="secondary", size_hint_y=None, height=self.theme.button_height,
+                                 font_size=self.theme.font_title)
+            button.bind(on_release=lambda b: self.pick_compartment(b.text))
+            buttons.append(button)
+        self.ids.compartment_grid.set_items(buttons)
+
+    def pick_compartment(self, name: str) -> None:
+        """A compartment button: ask before opening it (a real door opens)."""
+        self.compartment = name
+        self.view = "confirm_open"
+        self._show()
+
+    def open_chosen(self) -> None:
+        """确定打开: open the chosen compartment, back to the list with the result."""
+        locker_id, name = self.locker_id, self.compartment
+        label = f"{self.t('technician.kind_locker')} {locker_id} {name}"
+        self.back_to_devices()
+        self._test(label, lambda ok, bad: self.services.devices.open_compartment(locker_id, name, ok, bad, force=True))
+
+    def back_to_devices(self) -> None:
+        """取消 / 返回 from the compartments: the device list."""
+        self.view = "devices"
+        self.compartment = ""
+        self._show()
+        self.refresh()
+
+    def go_back(self) -> None:
+        if self.unlocked and self.view != "devices":
+            if self.view == "confirm_open":
+                self.view = "compartments"
+                self._show()
+            else:
+                self.back_to_devices()
+            return
+        super().go_back()
 
     def _fill_status(self) -> None:
         t = self.t
@@ -320,6 +402,8 @@ class TechnicianScreen(KioskScreen):
         self._show()
         if self.unlocked:
             self.refresh()
+            if self.view == "compartments":
+                self._fill_compartments()
 
     def reset(self) -> None:
         """Log out and forget the typed PIN and test results."""
@@ -327,7 +411,9 @@ class TechnicianScreen(KioskScreen):
         self.unlocked = False
         self.busy = False
         self.tab = "devices"
-        self.page = 0
+        self.view = "devices"
+        self.locker_id = self.compartment = ""
+        self._compartments = []
         self.result_text = ""
         self.pin_message = ""
         self._demo_devices = None
@@ -354,8 +440,7 @@ class TechnicianScreen(KioskScreen):
         self.result_text = self.t("technician.test_ok", device=f"{self.t('technician.kind_door')} door-main")
 
 
-def _first_compartment(info: Any) -> str:
-    comps = (info.state or {}).get("compartments") if isinstance(info.state, dict) else None
-    if isinstance(comps, dict) and comps:
-        return sorted(comps)[0]
-    return "A01"
+def compartments(info: Any) -> list[str]:
+    """A locker bank's compartment names from its reported state, in order (A01, A02, ... B01)."""
+    comps = info.state.get("compartments") if isinstance(info.state, dict) else None
+    return sorted(str(name) for name in comps) if isinstance(comps, dict) else []

@@ -107,3 +107,66 @@ def test_every_screen_meets_the_rules(kiosk_config, drive):
 
     drive(app, scenario, timeout=300)
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:80])
+
+
+def _phone_steps(s):
+    s.choose_category("repair")
+    s.choose_problem(s.ids.problem_grid.items[0].value)
+    s.choose_location(None)
+    s.room_given("1201")
+    s.ids.phone_entry.typed("1395724")
+    s.ids.phone_entry.error_key = "request.phone_bad_landline"
+    yield "phone typing, with an error"
+    s.ids.phone_entry.clear()
+    s.phone_given("13957246813")
+    yield "confirm with phone"
+    s.ticket, s.promise, s.step = "K-0042", s.t("request.promise_urgent"), "ticket"
+    yield "ticket with phone"
+
+
+def _emergency_phone(s):
+    s.show_demo_state()
+    s.ticket = "K-0042"
+    yield "notified, phone offered"
+    s.ask_phone()
+    yield "phone"
+    s.phone_state, s.phone_masked, s.step = "failed", "139****6813", "notified"
+    yield "notified, phone failed"
+
+
+def _technician_views(s):
+    s.show_demo_state()
+    s.choose_compartment("locker-1", [f"A{i:02d}" for i in range(1, 25)])
+    yield "compartments"
+    s.pick_compartment("A12")
+    yield "confirm open"
+
+
+NEW_STEPS = {"repair": _phone_steps, "emergency": _emergency_phone, "technician": _technician_views}
+
+
+def test_new_steps_meet_the_rules_in_every_language_and_size(kiosk_config, drive):
+    """The steps added for issue #6 (call-back phone, compartment choice) in zh/en, normal and 大字."""
+    from kiosk.app import KioskApp
+
+    app = KioskApp(kiosk_config, services=Services.offline(kiosk_config))
+    problems: list[str] = []
+
+    def scenario(d):
+        for lang, large in COMBOS:
+            app.lang = lang
+            app.theme.large_text = large
+            for name, states in NEW_STEPS.items():
+                app.go_home()
+                app.navigate(name)
+                yield from d.frames(2)
+                screen = app.screen(name)
+                for label in states(screen):
+                    yield from d.frames(SETTLE_FRAMES)
+                    where = f"[{name} {lang}{' 大字' if large else ''} {label}]"
+                    problems.extend(f"{where} {p}" for p in check_window(app.theme))
+                    problems.extend(f"{where} {p}" for p in check_frame(screen, name))
+        app.go_home()
+
+    drive(app, scenario, timeout=300)
+    assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:60])

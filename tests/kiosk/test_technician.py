@@ -1,5 +1,6 @@
 """Technician screen driven by taps: wrong PIN, lock-out that survives a restart, the device
-list from a real broker with simulated devices, a test action, leaving on exit."""
+list from a real broker with simulated devices (summary line, pages), test actions (a door, a
+compartment chosen from the bank's grid after a confirmation), leaving on exit."""
 
 from __future__ import annotations
 
@@ -72,8 +73,25 @@ def test_technician_sees_devices_tests_a_door_and_leaves(mosquitto, tmp_path, ki
         yield from d.wait(lambda: d.find_all(contains="门禁 door-1") and d.find_all(contains="快递柜 locker-1"),
                           what="both devices listed")
         assert d.find_all(text="在线")  # availability in words, not colour alone
+        assert screen.summary_text == "共 2 台设备，全部在线" and screen.summary_status == "ok"
         yield from d.tap(d.find(text="测试：开门"))
         yield from d.wait(lambda: screen.result_text == "门禁 door-1：成功", what="door test result")
+        # a compartment of the technician's choice, after a confirmation
+        yield from d.tap(d.find(text="测试：选格口开"))
+        assert screen.view == "compartments" and "选一个格口" in screen.instructions + d.find(
+            id="compartments_title").text
+        names = [b.text for b in screen.ids.compartment_grid.items]
+        assert len(names) == 4
+        chosen = names[2]
+        yield from d.tap(d.find(text=chosen))
+        assert screen.view == "confirm_open" and chosen in d.find(id="confirm_open_text").text
+        yield from d.tap(d.find(id="back"))                  # 返回: back to the grid, nothing opened
+        assert screen.view == "compartments"
+        yield from d.tap(d.find(text=chosen))
+        yield from d.tap(d.find(id="open_confirm"))
+        yield from d.wait(lambda: screen.result_text == f"快递柜 locker-1 {chosen}：成功", what="compartment test")
+        assert screen.view == "devices"
+        yield from d.wait(lambda: sim.devices["locker-1"].open_doors == {chosen}, what="that door opened")
         yield from d.tap(d.find(id="tab_status"))
         yield from d.wait(lambda: "待发送：0 条" in screen.outbox_text, what="outbox status")
         assert "版本：" in screen.system_text and "楼内网络：已连接" in screen.system_text
@@ -81,6 +99,56 @@ def test_technician_sees_devices_tests_a_door_and_leaves(mosquitto, tmp_path, ki
         yield from d.tap(d.find(id="exit"))
         yield from d.wait(lambda: app.current == "home", what="home after exit")
         assert not screen.unlocked  # leaving logs out
+
+    try:
+        drive(app, scenario)
+    finally:
+        sim.stop()
+
+
+def test_device_list_pages_with_words_and_says_what_is_offline(mosquitto, tmp_path, kiosk_app, drive):
+    from devices.settings import BrokerSettings
+    from devices.simulator.runner import SimConfig, Simulation
+
+    cfg = make_config(tmp_path / "state", broker_port=mosquitto.port)
+    sim = Simulation(SimConfig(broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
+                               building=cfg.building_id, doors=8, lockers=2, health=2, compartments=4))
+    sim.start()
+    assert sim.wait_ready(10)
+    app = kiosk_app(cfg=cfg)
+
+    def scenario(d):
+        yield from d.wait(lambda: len(app.services.devices.snapshot()) == 12, what="12 devices known")
+        yield from d.tap(d.find(id="btn_technician"))
+        yield from type_pin(d, TEST_PIN)
+        yield from d.tap(d.find(id="confirm"))
+        screen = app.screen("technician")
+        yield from d.wait(lambda: screen.unlocked, what="unlocked")
+        yield from d.frames(3)
+        grid = screen.ids.device_list
+        per_page = len(d.find_all(cls="DeviceRow"))
+        assert per_page > 4                                   # more than the old four a page
+        assert grid.pages == -(-12 // per_page) >= 2
+        assert d.find(id="page_label").text == f"第 1 / {grid.pages} 页"
+        seen = {r.heading for r in d.find_all(cls="DeviceRow")}
+        yield from d.tap(d.find(id="next_page"))
+        yield from d.frames(2)
+        assert d.find(id="page_label").text == f"第 2 / {grid.pages} 页"
+        seen |= {r.heading for r in d.find_all(cls="DeviceRow")}
+        screen.refresh()                                      # the periodic refresh keeps the page
+        yield from d.frames(2)
+        assert grid.page == 1
+        for _ in range(grid.pages - 2):
+            yield from d.tap(d.find(id="next_page"))
+            yield from d.frames(2)
+            seen |= {r.heading for r in d.find_all(cls="DeviceRow")}
+        assert len(seen) == 12
+        sim.set_fault("door-3", "offline")
+        sim.set_fault("health-2", "offline")
+        yield from d.wait(lambda: screen.summary_status == "danger", what="the summary to notice")
+        assert screen.summary_text == "共 12 台设备：2 台离线，0 台状态不明"
+        badge = d.find(id="summary_badge")
+        assert badge.style == "danger" and badge.text == screen.summary_text   # colour and words
 
     try:
         drive(app, scenario)

@@ -5,12 +5,19 @@ room, phone, pickup code and spoken request, and takes a blood-pressure
 reading; they must reach the central server (checked, so the scan means
 something) and appear in no log line of the kiosk, the broker, the device
 simulators, the central server or the sync agent.
+
+The call-back phone number is typed by taps on the real app (repair, voice and
+emergency flows) with every logger at DEBUG, sent through the outbox and the
+sync agent (-v) to the central server (-v), and looked for in all their logs.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +95,96 @@ def test_nothing_personal_in_the_logs_when_the_request_is_spoken():
     leaks += [(name, "reading") for name, text in logs.items()
               for pat in _reading_patterns(run.summary["reading"]) if pat.search(text)]
     assert leaks == []
+
+
+class _Keep(logging.Handler):
+    """Every record of every logger, formatted as a log file would hold it (with tracebacks)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_a_typed_phone_number_is_in_no_log(mosquitto, tmp_path):
+    """Type the call-back number in all three flows; it reaches the central and no log has it."""
+    from kiosk.app import KioskApp
+    from kiosk.services import Services
+    from tests.kiosk.conftest import run_app
+    from tests.kiosk.flows.conftest import Central, FlowSite, Proc, type_digits, wait_until
+
+    phone = TourValues().phone
+    central = Central(tmp_path / "central")
+    central.proc.argv.append("-v")
+    central.start()
+    site = FlowSite(tmp_path / "site", mosquitto, central.url, central.kiosk_token, building="privacy-b")
+    cfg = site.write_config()
+    agent = Proc("agent", [sys.executable, "-m", "sync", "run", "-v", "--config", str(site.config_path)],
+                 site.folder / "agent.log")
+    agent.start()
+    keep = _Keep()
+    loggers = [logging.getLogger(), logging.getLogger("kivy")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(keep)
+        lg.setLevel(logging.DEBUG)
+    app = KioskApp(cfg, services=Services(cfg, state_interval_s=0.3))
+
+    def give_phone(d, screen):
+        yield from type_digits(d, screen.ids.phone_entry.ids.phone_keypad, phone)
+        yield from d.tap(d.find(id="phone_ok"))
+
+    def scenario(d):
+        yield from d.tap(d.find(id="btn_repair"))
+        repair = app.screen("repair")
+        yield from d.tap(d.find(text="居家维修"))
+        yield from d.tap(d.find(text="灯不亮"))
+        yield from d.tap(d.find(id="skip_location"))
+        yield from d.tap(d.find(id="room_skip"))
+        yield from give_phone(d, repair)
+        yield from d.tap(d.find(id="confirm_yes"))
+        yield from d.wait(lambda: repair.step == "ticket", 10, "the repair ticket")
+        yield from d.tap(d.find(id="home"))
+        yield from d.wait(lambda: app.services.voice.status().state != "loading", 30, "voice to settle")
+        app.navigate("voice")
+        yield from d.frames(2)
+        voice = app.screen("voice")
+        voice.understand("电梯里有人被困住了")
+        yield from d.frames(2)
+        yield from d.tap(d.find(id="add_phone"))
+        yield from give_phone(d, voice)
+        yield from d.tap(d.find(id="confirm_yes"))
+        yield from d.wait(lambda: voice.step == "ticket", 10, "the voice ticket")
+        yield from d.tap(d.find(id="home"))
+        emergency = app.screen("emergency")
+        emergency.countdown_s = 1
+        yield from d.tap(d.find(id="btn_emergency"))
+        yield from d.wait(lambda: emergency.step == "notified" and emergency.ticket, 10, "已通知物业")
+        yield from d.tap(d.find(id="leave_phone"))
+        yield from give_phone(d, emergency)
+        yield from d.wait(lambda: emergency.phone_state == "sent", 10, "the number saved")
+        yield from d.tap(d.find(id="home"))
+        yield from d.frames(2)
+
+    try:
+        run_app(app, scenario, timeout=120)
+        got = wait_until(lambda: [r for r in central.requests() if r["contact"].get("phone") == phone and
+                                  r.get("kiosk_id") == "kiosk-f"] if len(central.requests()) >= 4 else [],
+                         30, "the central to receive the numbers")
+        assert len(got) == 3, "the phone never reached the central server: the scan would prove nothing"
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(keep)
+            lg.setLevel(level)
+        agent.stop()
+        central.stop()
+    logs = {"kiosk (every logger, DEBUG)": "\n".join(keep.lines), "agent.log": agent.text(),
+            "central.log": central.proc.text()}
+    logs |= {p.name: p.read_text(errors="replace") for p in Path(tmp_path).rglob("*.log")}
+    assert logs["kiosk (every logger, DEBUG)"].strip() and logs["agent.log"].strip()
+    written = re.compile(r"\D{0,2}".join(phone))          # also 139 5724 6813 or 139-5724-6813
+    leaks = [name for name, text in logs.items() if written.search(text)]
+    assert leaks == [], f"the phone number appears in {leaks}"

@@ -222,6 +222,8 @@ class IntentParser:
         v = self.vocabulary
         if any(w in said for w in v.information):
             return True
+        if any(w in said for w in v.asks) and not any(w in said for w in v.asks_unless):
+            return True
         return any(w in said for w in v.questions) and not any(w in said for w in v.questions_unless)
 
     def _tags(self, said: dict[str, int]) -> frozenset[str]:
@@ -276,7 +278,7 @@ def _fires(combo: Combo, said: dict[str, int], anywhere: set[str]) -> bool:
 
 def _probe_words(v: Vocabulary) -> set[str]:
     """Every word the parser looks for besides keywords: combos, context, tags, places, rules."""
-    words: set[str] = {*v.rooms, *v.information, *v.questions, *v.questions_unless}
+    words: set[str] = {*v.rooms, *v.information, *v.questions, *v.questions_unless, *v.asks, *v.asks_unless}
     for combo in v.combos:
         words.update(combo.none)
         for group in combo.groups:

@@ -154,6 +154,9 @@ class TermIndex:
             into = hazards if cue.group() in self._negation.hypothetical else spans
             if first is not None:
                 into.append((first.start, first.end))
+            elif len(cue.group()) > 1 and cue.end() < len(text):
+                # no keyword in reach: what follows is negated up to the reach (不是有味儿: 味 is not said)
+                into.append((cue.end(), min(len(text), reach + 1)))
             elif cue.end() < len(text):
                 into.append((cue.end(), cue.end() + 1))
         return spans, hazards

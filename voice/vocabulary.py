@@ -105,6 +105,8 @@ class Vocabulary:
     information: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()          # ask for information unless an `unless` word is said
     questions_unless: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()               # say outright it is a question (请问) unless an `asks_unless` word is said
+    asks_unless: tuple[str, ...] = ()
     relocations: tuple[Relocate, ...] = ()
     not_by_sound: tuple[str, ...] = ()
     phrases: tuple[tuple[str, str], ...] = field(default=())
@@ -165,6 +167,8 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         information=b.words(info.get("words", []), "information.words"),
         questions=b.words(info.get("questions", []), "information.questions"),
         questions_unless=b.words(info.get("unless", []), "information.unless"),
+        asks=b.words(info.get("asks", []), "information.asks"),
+        asks_unless=b.words(info.get("asks_unless", []), "information.asks_unless"),
     )
 
 

@@ -222,7 +222,7 @@ def test_more_dialect_forms(parser, said, category):
 
 @pytest.mark.parametrize("said, category", [
     ("我 爸 说话 含 含 糊 糊 的 嘴巴 也 歪 了", "medical"),   # stroke: face + drooping, speech + slurred
-    ("孙子 在 小区 里 玩 找 不 着 了", "medical"),           # a person + missing
+    ("孙子 在 小区 里 玩 找 不 着 了", "safety"),            # a person + missing
     ("对门 的 大爷 一个 星期 没 出门 了", "medical"),        # days + not seen
     ("有人 拿 着 刀 在 楼下 追 人", "safety"),               # weapon + attacking
     ("有 个 人 站 在 楼顶 边上 往下 看", "safety"),          # height edge + a person there

@@ -202,7 +202,7 @@ class IntentParser:
         for combo in self.vocabulary.combos:
             if _fires(combo, said, anywhere):
                 e = evidence[combo.category]
-                e.add(combo.label, vocab_mod.COMBO_WEIGHT, combo.urgency, cats[combo.category].urgency)
+                e.add(combo.label, combo.weight, combo.urgency, cats[combo.category].urgency)
                 e.leading.add(combo.label)
                 e.danger |= combo.urgency == "urgent"
                 e.decisive |= combo.urgency == "urgent"

@@ -152,8 +152,8 @@ class TermIndex:
                     reach = min(reach, brk.start() - 1)
             first = min((m for m in matches if cue.end() <= m.start <= reach), key=lambda m: m.start, default=None)
             into = hazards if cue.group() in self._negation.hypothetical else spans
-            if first is not None:
-                into.append((first.start, first.end))
+            if first is not None:   # the keyword and any word said between it and the cue
+                into.append((cue.end(), first.end))
             elif len(cue.group()) > 1 and cue.end() < len(text):
                 # no keyword in reach: what follows is negated up to the reach (不是有味儿: 味 is not said)
                 into.append((cue.end(), min(len(text), reach + 1)))

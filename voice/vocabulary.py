@@ -66,6 +66,7 @@ class Combo:
     urgency: str | None
     groups: tuple[tuple[str, ...], ...]
     none: tuple[str, ...] = ()   # the rule does not fire when one of these is said
+    weight: float = COMBO_WEIGHT  # points it adds to its category
 
 
 @dataclass(frozen=True)
@@ -243,12 +244,15 @@ class _Builder:
         urgency = entry.get("urgency")
         if urgency is not None:
             urgency = _urgency(urgency, f"{where}.urgency")
+        weight = entry.get("weight", COMBO_WEIGHT)
+        if not isinstance(weight, int | float) or isinstance(weight, bool) or not 0 < weight <= 5:
+            raise VocabularyError(f"{where}.weight: expected a number in (0, 5]")
         groups = _list(entry.get("all"), f"{where}.all")
         if len(groups) < 2:
             raise VocabularyError(f"{where}.all: expected at least two groups of words")
         self.combos.append(Combo(code, _label(entry, "label", where), urgency,
                                  tuple(self.words(g, f"{where}.all[{i}]") for i, g in enumerate(groups)),
-                                 self.words(entry.get("none", []), f"{where}.none")))
+                                 self.words(entry.get("none", []), f"{where}.none"), float(weight)))
         self.phrases += [(p, code) for p in _strings(entry.get("phrases", []), f"{where}.phrases")]
 
 

@@ -186,6 +186,8 @@ class IntentParser:
         evidence = {code: _Evidence() for code in cats}
         seen: dict[tuple[str, str], float] = {}
         for m in matches:  # a word said twice counts once
+            if m.term.unless and any(w in anywhere for w in m.term.unless):
+                continue   # 猫走失: the topic's `unless` words say this is not what the keyword means
             key = (m.term.category, m.term.text)
             if m.weight > seen.get(key, 0.0):
                 seen[key] = m.weight
@@ -289,6 +291,8 @@ def _probe_words(v: Vocabulary) -> set[str]:
         words.update(tag_words)
     for rule in v.relocations:
         words.update(rule.when, rule.unless)
+    for term in v.terms:
+        words.update(term.unless)
     return words
 
 

@@ -45,6 +45,7 @@ class Term:
     syllables: tuple[tuple[str, ...], ...] = ()   # fuzzy pinyin, one or more readings
     decides: bool = False  # a danger word that decides the category (摔倒 -> medical)
     claims: bool = False   # decides the category unless the rest is high or urgent (建议 -> other)
+    unless: tuple[str, ...] = ()   # the keyword does not count when one of these is said (猫走失 is no person)
 
 
 @dataclass(frozen=True)
@@ -234,9 +235,10 @@ class _Builder:
         for key, flag in (("sets_category", decides), ("claims_category", claims)):
             if not isinstance(flag, bool):
                 raise VocabularyError(f"{where}.{key}: expected true or false")
+        unless = self.words(topic.get("unless", []), f"{where}.unless")
         scale = weight * (DANGER_BOOST if danger else 1.0)
         self.terms += [Term(w, code, label, urgency, length_weight(w) * scale, danger, tags, term_syllables(w),
-                            danger and decides, claims and not danger) for w in words]
+                            danger and decides, claims and not danger, unless) for w in words]
         self.phrases += [(p, code) for p in _strings(topic.get("phrases", []), f"{where}.phrases")]
 
     def add_combo(self, entry: Any, where: str) -> None:

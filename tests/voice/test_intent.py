@@ -241,3 +241,24 @@ def test_danger_concepts_said_indirectly_are_urgent(parser, said, category):
 ])
 def test_everyday_problems_near_danger_concepts_are_not_urgent(parser, said):
     assert parser.parse(said).urgency != "urgent"
+
+
+def test_a_topic_unless_word_cancels_its_keywords(parser):
+    assert parser.parse("我 妈 走失 了").urgency == "urgent"
+    pet = parser.parse("我 家 的 猫 走失 了 谁 看见 了")     # `unless = ["猫", ...]` on 有人走失
+    assert pet.urgency != "urgent"
+
+
+@pytest.mark.parametrize("said, urgency", [
+    ("请问 快递 柜 一般 几 点 关 门", "low"),             # said outright to be a question
+    ("请问 我 的 快递 怎么 还 没 到", "normal"),          # ... but a problem is named
+    ("高龄 补贴 三个月 了 能 不能 帮 我 催 一下", "normal"),  # asking staff to act on paperwork
+])
+def test_questions_and_requests(parser, said, urgency):
+    assert parser.parse(said).urgency == urgency
+
+
+def test_a_negation_covers_words_before_its_keyword(parser):
+    # 不是有味儿: the smell is denied, so the gas rule (煤气 + 味) does not fire
+    intent = parser.parse("煤气灶 打 不 着 火 了 不是 有 味儿 就是 点 不 着")
+    assert (intent.category, intent.urgency) == ("repair", "normal")

@@ -111,6 +111,7 @@ class _Said:
     tags: frozenset[str]
     asking: bool
     danger: bool
+    outright: bool = False   # said outright to be a question (请问, 想了解): even "high" becomes "low"
 
 
 class IntentParser:
@@ -140,7 +141,7 @@ class IntentParser:
         words, anywhere = self._probes.said(norm, negated)
         evidence = self._evidence(matches, words, anywhere)
         said = _Said(transcript, find_location(norm, self.vocabulary.rooms, words), self._tags(words),
-                     self._asking(words), any(e.danger for e in evidence.values()))
+                     self._asking(words), any(e.danger for e in evidence.values()), self._asks_outright(words))
         ranked = self._rank(evidence, said.danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
             guesses = [self._reading(c, evidence[c], said, 0.0, "low") for c in ranked[:2]]
@@ -210,7 +211,7 @@ class IntentParser:
                 e.decisive |= combo.urgency == "urgent"
         for rule in self.vocabulary.relocations:
             if (any(w in said for w in rule.when) and not any(w in said for w in rule.unless)
-                    and not evidence[rule.source].decisive):   # a danger keeps its own category
+                    and (rule.dangers or not evidence[rule.source].decisive)):   # a danger keeps its category
                 evidence[rule.target].merge(evidence[rule.source])
                 evidence[rule.source] = _Evidence()
         for code, e in evidence.items():
@@ -224,9 +225,14 @@ class IntentParser:
         v = self.vocabulary
         if any(w in said for w in v.information):
             return True
-        if any(w in said for w in v.asks) and not any(w in said for w in v.asks_unless):
+        if self._asks_outright(said):
             return True
         return any(w in said for w in v.questions) and not any(w in said for w in v.questions_unless)
+
+    def _asks_outright(self, said: dict[str, int]) -> bool:
+        """A question said as one (请问, 想了解 ...) with no problem named (坏, 堵, 没电 ...)."""
+        v = self.vocabulary
+        return any(w in said for w in v.asks) and not any(w in said for w in v.asks_unless)
 
     def _tags(self, said: dict[str, int]) -> frozenset[str]:
         """Tags whose words were said (独居老人, 行动不便 ...)."""
@@ -238,7 +244,7 @@ class IntentParser:
         urgency = max(e.urgencies or {cat.urgency}, key=URGENCIES.index)
         if e.claims and e.claim_urgency:
             urgency = e.claim_urgency   # praise or a suggestion about anything is "low"
-        if said.asking and urgency == "normal":
+        if said.asking and urgency == "normal" or said.outright and urgency == "high":
             urgency = "low"
         if said.danger:
             urgency = "urgent"          # a danger word anywhere, whatever else was said

@@ -78,6 +78,7 @@ class Relocate:
     target: str
     when: tuple[str, ...]
     unless: tuple[str, ...]
+    dangers: bool = False   # move a danger too (a burst pipe in the stairwell is the building's)
 
 
 @dataclass(frozen=True)
@@ -265,8 +266,11 @@ class _Builder:
             if entry.get(key) not in self.categories:
                 raise VocabularyError(f"{where}.{key}: unknown category {entry.get(key)!r}")
             codes.append(entry[key])
+        dangers = entry.get("dangers", False)
+        if not isinstance(dangers, bool):
+            raise VocabularyError(f"{where}.dangers: expected true or false")
         self.relocations.append(Relocate(codes[0], codes[1], self.words(entry.get("when", []), f"{where}.when"),
-                                         self.words(entry.get("unless", []), f"{where}.unless")))
+                                         self.words(entry.get("unless", []), f"{where}.unless"), dangers))
 
 
 def _label(entry: dict[str, Any], key: str, where: str) -> str:

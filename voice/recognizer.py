@@ -160,6 +160,7 @@ class Recognizer:
         self.utterances = 0
         self._segments: list[str] = []
         self._partial = ""
+        self._dirty = False  # audio fed since vosk's last final result (its features and adaptation live on)
 
     @staticmethod
     def _field(raw: str, key: str) -> str:
@@ -176,6 +177,7 @@ class Recognizer:
         """Feed PCM bytes; return the text so far."""
         if not data:
             return self.text()
+        self._dirty = True
         try:
             if self._rec.AcceptWaveform(data):
                 seg = self._field(self._rec.Result(), "text")
@@ -190,23 +192,44 @@ class Recognizer:
             raise RecognizerError(f"recognizer failed: {err}") from None
         return self.text()
 
-    def finish(self) -> str:
-        """End the utterance: return its final text and get ready for the next one."""
+    def end_segment(self) -> str:
+        """Finalise what was fed so far as one segment of the utterance, during a pause.
+
+        The utterance goes on: audio fed afterwards starts a new segment (as after
+        vosk's own end-point), and `finish()` then only finalises that one. Doing
+        this while the end-pointer is still judging a pause moves the cost of the
+        final result out of the wait after the end-point. Returns the text so far.
+        """
         try:
             seg = self._field(self._rec.FinalResult(), "text")
         except RecognizerError:
             raise
         except Exception as err:  # vosk/kaldi errors surface as bare Exceptions
             raise RecognizerError(f"recognizer failed: {err}") from None
-        text = " ".join(s for s in (*self._segments, seg) if s)
-        self._segments, self._partial = [], ""
+        self._dirty = False
+        if seg:
+            self._segments.append(seg)
+        self._partial = ""
+        return self.text()
+
+    def finish(self) -> str:
+        """End the utterance: return its final text and get ready for the next one."""
+        text = self.end_segment()
+        self._segments = []
         self.utterances += 1
         return text
 
     def reset(self) -> None:
-        """Drop the current utterance."""
-        try:
-            self._rec.Reset()
-        except Exception as err:  # vosk/kaldi errors surface as bare Exceptions
-            raise RecognizerError(f"recognizer failed: {err}") from None
+        """Drop the current utterance; the next one starts afresh (features, speaker adaptation).
+
+        vosk's own Reset() keeps the feature pipeline, so the next resident's
+        utterance would start with this one's adaptation: a final result
+        (discarded) is what makes vosk drop it.
+        """
+        if self._dirty:
+            try:
+                self._rec.FinalResult()
+            except Exception as err:  # vosk/kaldi errors surface as bare Exceptions
+                raise RecognizerError(f"recognizer failed: {err}") from None
+            self._dirty = False
         self._segments, self._partial = [], ""

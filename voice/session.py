@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from voice.audio import Block, Source
 from voice.endpoint import End, EndpointConfig, Endpointer
 from voice.errors import MicrophoneLost, MicrophoneUnavailable, RecognizerError, VoiceError
-from voice.pcm import dbfs, level
+from voice.pcm import SAMPLE_BYTES, dbfs, level
 from voice.recognizer import Model, Recognizer
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 QUEUE_BLOCKS = 100          # 5 s of audio between capture and decoding
 PREROLL_BLOCKS = 6          # 0.3 s before the gate opened is decoded too (soft word onsets)
 TRAIL_S = 0.3               # silence after speech that is decoded at once; the rest waits for speech to resume
+FINALIZE_AHEAD_S = 0.3      # finalise this long before the end-point silence is complete (it usually will be)
 _END = object()
 
 
@@ -44,6 +45,7 @@ class Outcome:
     backlog_s: float | None = None  # of that: the end-point block waiting in the queue (decoding behind)
     finalize_s: float | None = None  # of that: the recognizer's final result
     peak_backlog_s: float | None = None  # the longest any block of the utterance waited to be decoded
+    early_finalize_s: float | None = None  # final result computed in the last pause, before the end-point
 
 
 Callback = Callable[..., object]
@@ -83,6 +85,7 @@ class ListenSession:
         self.processing_s = 0.0      # wall time inside the recognizer
         self.processing_cpu_s = 0.0  # CPU time of the decoding thread inside the recognizer
         self.audio_s = 0.0
+        self.decoded_s = 0.0         # audio given to the recognizer (silence before and after speech is not)
         self._audio_in_utterance = 0.0
         self._queue: queue.Queue = queue.Queue(QUEUE_BLOCKS)
         self._stop = threading.Event()
@@ -173,6 +176,8 @@ class ListenSession:
         held: list[bytes] = []  # trailing silence not fed (yet): fed if speech resumes, dropped at the end
         last_text = ""
         peak_backlog = 0.0
+        early: float | None = None  # cost of the segment finalised in the current pause, if it was
+        finalize_at = max(TRAIL_S, self.config.silence_s - FINALIZE_AHEAD_S)
         idle_since = taken = time.monotonic()
         while not self._cancel.is_set():
             why: End | None = None
@@ -206,12 +211,20 @@ class ListenSession:
                     preroll.append(block.data)
                 elif not endp.is_loud(db) and endp.quiet_s > TRAIL_S + 1e-9:
                     held.append(block.data)  # the end-pointer is judging this silence: decode it only if speech resumes
+                    if why is None and early is None and endp.quiet_s >= finalize_at - 1e-9:
+                        t0, c0 = time.perf_counter(), time.thread_time()
+                        rec.end_segment()  # most pauses this long are the end: have the result ready
+                        early = time.perf_counter() - t0
+                        self.processing_s += early
+                        self.processing_cpu_s += time.thread_time() - c0
                 else:
+                    early = None
                     if self.source.realtime:
                         peak_backlog = max(peak_backlog, idle_since - block.arrived)
                     data = b"".join((*(preroll if not started else ()), *held, block.data))
                     preroll.clear()
                     held.clear()
+                    self.decoded_s += len(data) / (block.rate * SAMPLE_BYTES)
                     t0, c0 = time.perf_counter(), time.thread_time()
                     text = rec.accept(data)
                     self.processing_s += time.perf_counter() - t0
@@ -241,7 +254,7 @@ class ListenSession:
             self.outcomes.append(Outcome(text, why.value, None, endp.audio_s, endp.speech_start_s,
                                          endp.last_speech_s if spoke else None, latency,
                                          backlog if spoke else None, finalize,
-                                         max(peak_backlog, backlog) if spoke else None))
+                                         max(peak_backlog, backlog) if spoke else None, early))
             log.info("utterance ended by %s after %.2f s of audio (%d characters)",
                      why.value, endp.audio_s, len(text))
             _call(on_final, text)
@@ -252,3 +265,4 @@ class ListenSession:
             held.clear()
             last_text = ""
             peak_backlog = 0.0
+            early = None

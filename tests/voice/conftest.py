@@ -3,6 +3,7 @@ and an ALSA file-backed input device through which the real sounddevice capture 
 
 from __future__ import annotations
 
+import difflib
 import os
 import random
 import shutil
@@ -34,6 +35,16 @@ def ko_model():
     from voice.recognizer import load_model
 
     return load_model(ko_model_dir())
+
+
+def similar(a: str, b: str) -> float:
+    """Character-level similarity 0..1 of two transcripts.
+
+    vosk's feature extraction dithers (random noise of +-1 sample), so the same
+    audio can come out a syllable different from one run to the next; audio
+    at the wrong speed or garbled comes out entirely different.
+    """
+    return difflib.SequenceMatcher(None, a.replace(" ", ""), b.replace(" ", "")).ratio()
 
 
 def write_wav(path: Path, pcm: bytes, rate: int = RATE, channels: int = 1, width: int = 2) -> Path:

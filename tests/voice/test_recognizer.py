@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from tests.voice.conftest import ko_model_dir, read_pcm, silence
+from tests.voice.conftest import ko_model_dir, read_pcm, silence, similar
 from voice.errors import ModelUnavailable
-from voice.recognizer import Recognizer, check_model_dir, load_model
+from voice.recognizer import Model, Recognizer, check_model_dir, load_model
 
 
 def hangul(text: str) -> bool:
@@ -72,6 +72,7 @@ def test_empty_and_silent_input_give_an_empty_transcript(ko_model):
 
 
 def test_recognizers_are_kept_warm_per_rate_and_a_48k_one_hears_48k_audio(ko_model, audio):
+    ko_model = Model(ko_model.path, ko_model.name, ko_model.vosk_model)  # the same model, no warm recognizers
     first = ko_model.acquire(16000)
     first.accept(audio.speech_pcm[:8000])  # an utterance cut short: release() drops it
     ko_model.release(first)
@@ -85,7 +86,9 @@ def test_recognizers_are_kept_warm_per_rate_and_a_48k_one_hears_48k_audio(ko_mod
         rec.accept(audio.speech_pcm)
         rec.finish()
         ko_model.release(rec)
-    assert ko_model.pool.rates() == [16000]  # only one idle recognizer is kept per rate
+    assert ko_model.pool.rates() == [16000]  # only one idle recognizer is kept per rate: the more used
+    assert ko_model.acquire(16000) is busy and busy.utterances == 2 and other.utterances == 1
+    ko_model.release(busy)
 
     rec48 = ko_model.acquire(48000)
     assert rec48.rate == 48000 and rec48 is not first
@@ -93,16 +96,14 @@ def test_recognizers_are_kept_warm_per_rate_and_a_48k_one_hears_48k_audio(ko_mod
     pcm48 = read_pcm(audio.converted(48000, pad=(0.3, 0.5)), 48000)
     pcm16 = read_pcm(audio.converted(16000, pad=(0.3, 0.5)))
     text48, text16 = rec48.accept(pcm48) and rec48.finish(), rec16.accept(pcm16) and rec16.finish()
-    assert hangul(text16) and text48 == text16
+    assert hangul(text16) and similar(text48, text16) >= 0.6, (text48, text16)
     ko_model.release(rec48)
     ko_model.release(rec16)
     assert ko_model.pool.rates() == [16000, 48000]
 
 
-def test_warm_up_makes_the_graph_expansion_happen_before_the_first_resident(ko_model):
-    from voice.recognizer import load_model
-
-    model = load_model(ko_model_dir())  # a fresh model: nothing warm yet
+def test_warm_up_leaves_a_used_recognizer_for_the_first_resident(ko_model):
+    model = Model(ko_model.path, ko_model.name, ko_model.vosk_model)  # nothing warm yet
     assert model.pool.rates() == []
     assert model.warm_up(16000, seconds=0.5) > 0
     assert model.pool.rates() == [16000]

@@ -7,11 +7,12 @@ from array import array
 
 import pytest
 
-from tests.voice.conftest import clipping_noise, silence, write_wav
-from voice.audio import read_wav
+from tests.voice.conftest import clipping_noise, silence, similar, write_wav
+from voice.audio import FileSource, read_wav
 from voice.endpoint import EndpointConfig
 from voice.errors import AudioFormatError
-from voice.pcm import samples
+from voice.pcm import dbfs, samples
+from voice.session import ListenSession
 from voice.transcribe import transcribe_file
 
 
@@ -52,8 +53,8 @@ def test_wavs_at_other_rates_and_stereo_are_recognised_like_16k_mono(ko_model, a
         assert t.segments[0].speech_start_s == pytest.approx(reference.segments[0].speech_start_s, abs=0.051)
         assert t.segments[0].audio_s == pytest.approx(reference.segments[0].audio_s, abs=0.051)
         assert t.audio_s == pytest.approx(reference.audio_s, abs=0.01)
-        if rate > 16000:  # the same speech through vosk's resampler gives the same words
-            assert t.text == reference.text, (rate, channels)
+        if rate > 16000:  # the same speech through vosk's resampler gives (about) the same words
+            assert similar(t.text, reference.text) >= 0.6, (rate, channels, t.text, reference.text)
         else:  # 8 kHz has lost the upper half of the band: words may differ, speech is still heard
             assert hangul(t.text)
 
@@ -108,3 +109,29 @@ def test_bad_files_are_refused_with_a_clear_reason(ko_model, tmp_path):
                        + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(body)) + body)
     with pytest.raises(AudioFormatError, match="not a PCM WAV"):
         transcribe_file(ko_model, str(floats))
+
+
+def test_a_pause_shorter_than_the_end_point_keeps_one_utterance_and_long_silence_is_not_decoded(ko_model, audio):
+    """The final result is computed 0.5 s into a pause (0.3 s before a 0.8 s end-point would come);
+    when speech resumes, the utterance goes on. Silence after speech beyond 0.3 s is decoded only
+    if speech resumes."""
+    blocks = [audio.speech_pcm[i:i + 1600] for i in range(0, len(audio.speech_pcm), 1600)]
+    loud = [dbfs(b) >= -40 for b in blocks]
+    tail_s = 0.05 * (len(loud) - 1 - max(i for i, v in enumerate(loud) if v))  # espeak's own quiet ending
+    pause_s = 0.6 - tail_s  # quiet for 0.6 s in all: past the early final result (0.5), short of 0.8
+    assert pause_s > 0
+    pcm = silence(0.3) + audio.speech_pcm + silence(pause_s) + audio.speech_pcm + silence(1.5)
+    path = audio.wav("paused.wav", pcm)
+    session = ListenSession(FileSource(str(path), paced=False), ko_model,
+                            EndpointConfig(silence_s=0.8, no_speech_s=None), continuous=True).start()
+    assert session.wait(120) and session.error is None
+    assert [o.ended_by for o in session.outcomes] == ["silence"]
+    out = session.outcomes[0]
+    speech_s = len(audio.speech_pcm) / 32000
+    assert out.speech_end_s == pytest.approx(0.3 + 2 * speech_s + pause_s - tail_s, abs=0.1)  # through the pause
+    assert out.early_finalize_s is not None  # ready before the end-point
+    once = transcribe_file(ko_model, str(audio.converted(16000))).text
+    assert len(out.text.replace(" ", "")) > 1.5 * len(once.replace(" ", ""))  # both halves are in it
+    assert similar(out.text, once + once) >= 0.6, (out.text, once)
+    # decoded: from 0.3 s before speech to 0.3 s after it; the pause was decoded, the trailing silence not
+    assert session.decoded_s == pytest.approx(out.speech_end_s - out.speech_start_s + 0.3 + 0.3, abs=0.11)

@@ -40,7 +40,8 @@ def load_kv(path: str | Path) -> None:
 class KioskScreen(Screen):
     """Base of every kiosk screen.
 
-    Hooks a screen overrides: `on_params(**params)` (arguments of `go()`),
+    Hooks a screen overrides: `on_params(**params)` (arguments of `go()`), `stop_timers()`
+    (cancel its Clock events and sessions: runs on leaving and when the app stops),
     `reset()` (forget everything typed, said or shown; call super), `on_language()`
     (texts set from Python must be re-translated), `show_demo_state()` (a
     representative state for screenshots, no network).
@@ -124,8 +125,16 @@ class KioskScreen(Screen):
     def show_demo_state(self) -> None:
         """Put the screen in a representative state for screenshots, using no network."""
 
+    def stop_timers(self) -> None:
+        """Cancel the Clock events and sessions the screen runs (called when the screen is left
+        and when the app stops)."""
+
+    def on_leave(self, *_args: Any) -> None:
+        self.stop_timers()
+
     def on_app_stop(self) -> None:
         """The app is stopping: cancel Clock events and listeners the screen started."""
+        self.stop_timers()
 
     # -- internals ---------------------------------------------------------------------
     def _translate_fixed(self) -> None:

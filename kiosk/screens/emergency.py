@@ -19,9 +19,8 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 
 from kiosk.mask import mask_phone
 from kiosk.screens import repair_request
-from kiosk.screens.base import KioskScreen
 from kiosk.screens.repair_request import Draft, staff_text
-from kiosk.screens.steps import while_running
+from kiosk.screens.steps import StepScreen, while_running
 
 COUNTDOWN_S = 5
 
@@ -38,7 +37,7 @@ def callback_draft(ticket: str, phone: str) -> Draft:
                    tags=("emergency_button", "callback_number"))
 
 
-class EmergencyScreen(KioskScreen):
+class EmergencyScreen(StepScreen):
     """Countdown with cancel -> urgent request -> 已通知物业 and 120 / 110 / 119."""
 
     name = "emergency"
@@ -58,24 +57,16 @@ class EmergencyScreen(KioskScreen):
         self._tick = None
         self._submitted = False
 
-    def on_kv_post(self, base_widget) -> None:
-        super().on_kv_post(base_widget)
-        self.ids.steps.current = self.step
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = value
-
     # -- lifecycle -------------------------------------------------------------------
     def on_pre_enter(self, *_args) -> None:
         if self.step in ("countdown", "cancelled") and not self._submitted:
             self.start_countdown()
 
-    def on_app_stop(self) -> None:
+    def stop_timers(self) -> None:
         self._stop_tick()
 
     def on_leave(self, *_args) -> None:
-        self._stop_tick()
+        super().on_leave()
         if self.step == "countdown":   # leaving during the countdown cancels it
             self.reset()
 

@@ -17,10 +17,9 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
 from kiosk.screens import repair_request
-from kiosk.screens.base import KioskScreen
 from kiosk.screens.health_bands import BloodPressureBand, ImplausibleReading, classify
 from kiosk.screens.repair_request import Draft, staff_text
-from kiosk.screens.steps import while_running
+from kiosk.screens.steps import StepScreen, while_running
 
 EXPECTED_MEASURE_S = 40.0   # how long a cuff usually takes: paces the progress bar only
 PROGRESS_TICK_S = 0.5
@@ -55,11 +54,13 @@ class _DemoReading:
     systolic, diastolic, pulse, irregular = 152, 94, 76, False
 
 
-class HealthScreen(KioskScreen):
+class HealthScreen(StepScreen):
     """Cuff steps -> measuring -> result (band, advice, consent, urgent help)."""
 
     name = "health"
     title_key = "health.title"
+    step_instructions = {"steps": "health.instr_steps", "measuring": "health.instr_measuring",
+                         "result": "health.instr_result", "failed": "health.instr_failed"}
     step = OptionProperty("steps", options=("steps", "measuring", "result", "failed"))
     station_reason = StringProperty("")
     progress = NumericProperty(0.0)
@@ -88,23 +89,10 @@ class HealthScreen(KioskScreen):
         self._measuring_id = 0
         self.set_instructions("health.instr_steps")
 
-    def on_kv_post(self, base_widget) -> None:
-        super().on_kv_post(base_widget)
-        self.ids.steps.current = self.step
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = value
-        self.set_instructions({"measuring": "health.instr_measuring", "result": "health.instr_result",
-                               "failed": "health.instr_failed"}.get(value, "health.instr_steps"))
-
     def on_pre_enter(self, *_args) -> None:
         self._check_station()
 
-    def on_leave(self, *_args) -> None:
-        self._stop_progress()
-
-    def on_app_stop(self) -> None:
+    def stop_timers(self) -> None:
         self._stop_progress()
 
     def reset(self) -> None:

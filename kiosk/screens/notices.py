@@ -12,8 +12,7 @@ from kivy.properties import (
     StringProperty,
 )
 
-from kiosk.screens.base import KioskScreen
-from kiosk.screens.steps import load_pager_kv, while_running
+from kiosk.screens.steps import StepScreen, load_pager_kv, while_running
 from kiosk.widgets import BigButton
 
 DEMO_NOTICES = (
@@ -58,11 +57,12 @@ def until_text(ends_at) -> str:
     return str(ends_at)[:10]
 
 
-class NoticesScreen(KioskScreen):
+class NoticesScreen(StepScreen):
     """List -> detail with read-aloud."""
 
     name = "notices"
     title_key = "notices.title"
+    step_instructions = {"list": "notices.instr_list", "detail": "notices.instr_detail"}
     step = OptionProperty("list", options=("list", "detail"))
     notices = ListProperty([])
     loading = BooleanProperty(False)
@@ -79,15 +79,6 @@ class NoticesScreen(KioskScreen):
         self._open_id: str | None = None
         super().__init__(**kw)
         self.set_instructions("notices.instr_list")
-
-    def on_kv_post(self, base_widget) -> None:
-        super().on_kv_post(base_widget)
-        self.ids.steps.current = self.step
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = value
-        self.set_instructions("notices.instr_detail" if value == "detail" else "notices.instr_list")
 
     def on_params(self, notice_id: str | None = None, **_params) -> None:
         self._open_id = notice_id

@@ -12,8 +12,7 @@ import math
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
-from kiosk.screens.base import KioskScreen
-from kiosk.screens.steps import while_running
+from kiosk.screens.steps import StepScreen, while_running
 
 CODE_LENGTH = 6
 LOCKOUT_REFRESH_S = 5.0
@@ -44,7 +43,7 @@ def lockout_minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-class ParcelScreen(KioskScreen):
+class ParcelScreen(StepScreen):
     """Six-digit keypad, open, compartment; plain-language failures and the lock-out."""
 
     name = "parcel"
@@ -63,22 +62,11 @@ class ParcelScreen(KioskScreen):
         self.set_instructions("parcel.instr_enter")
 
     # -- lifecycle -------------------------------------------------------------------
-    def on_kv_post(self, base_widget) -> None:
-        super().on_kv_post(base_widget)
-        self.ids.steps.current = self.step
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = value
-
     def on_pre_enter(self, *_args) -> None:
         self._check_locker()
         self._check_lockout()
 
-    def on_leave(self, *_args) -> None:
-        self._stop_lock_timer()
-
-    def on_app_stop(self) -> None:
+    def stop_timers(self) -> None:
         self._stop_lock_timer()
 
     def reset(self) -> None:

@@ -21,8 +21,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.mask import mask_phone, mask_room
 from kiosk.screens import repair_request
-from kiosk.screens.base import KioskScreen
-from kiosk.screens.steps import load_pager_kv, while_running
+from kiosk.screens.steps import StepScreen, load_pager_kv, while_running
 from kiosk.widgets import Card, Painted
 
 STATUS_BADGE = {"pending": "warn", "accepted": "ok", "in_progress": "warn", "done": "ok", "cancelled": "disabled"}
@@ -53,11 +52,13 @@ def _view(r: Any) -> dict[str, Any]:
     }
 
 
-class ProgressScreen(KioskScreen):
+class ProgressScreen(StepScreen):
     """Find (room / ticket) -> list with status in words -> rate a finished one."""
 
     name = "progress"
     title_key = "progress.title"
+    step_instructions = {"find": "progress.instr_find", "searching": "progress.instr_find",
+                         "list": "progress.instr_list", "rate": "progress.instr_rate"}
     step = OptionProperty("find", options=("find", "searching", "list", "rate"))
     mode = OptionProperty("room", options=("room", "ticket"))
     entry = StringProperty("")
@@ -73,16 +74,6 @@ class ProgressScreen(KioskScreen):
         repair_request.load()   # Badge
         super().__init__(**kw)
         self.set_instructions("progress.instr_find")
-
-    def on_kv_post(self, base_widget) -> None:
-        super().on_kv_post(base_widget)
-        self.ids.steps.current = self.step
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = value
-        self.set_instructions({"list": "progress.instr_list", "rate": "progress.instr_rate"}.get(
-            value, "progress.instr_find"))
 
     def on_params(self, ticket: str | None = None, room: str | None = None, **_params) -> None:
         """go("progress", ticket="K-0003") shows that request straight away."""

@@ -12,10 +12,9 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens import repair_request
-from kiosk.screens.base import KioskScreen
 from kiosk.screens.repair_catalog import Problem, shipped
 from kiosk.screens.repair_request import Draft, RequestFlow
-from kiosk.screens.steps import load_pager_kv
+from kiosk.screens.steps import StepScreen, load_pager_kv
 from kiosk.widgets import Painted
 
 STEPS = ("category", "problem", "location", "room", "phone", "confirm", "sending", "ticket")
@@ -32,11 +31,12 @@ class PictureButton(ButtonBehavior, Painted, BoxLayout):
     value = StringProperty("")
 
 
-class RepairScreen(RequestFlow, KioskScreen):
+class RepairScreen(RequestFlow, StepScreen):
     """Category -> problem -> place -> room -> phone -> confirm -> ticket."""
 
     name = "repair"
     title_key = "repair.title"
+    step_instructions = _INSTRUCTIONS
     step = OptionProperty("category", options=STEPS)
     category = StringProperty("")
     columns = NumericProperty(3)
@@ -54,12 +54,6 @@ class RepairScreen(RequestFlow, KioskScreen):
         super().on_kv_post(base_widget)
         self.theme.bind(large_text=lambda *_a: self._fill_grids())
         self._fill_grids()
-        self.ids.steps.current = self.step
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = value
-        self.set_instructions(_INSTRUCTIONS[value])
 
     def on_params(self, category: str | None = None, **_params) -> None:
         """go("repair", category="repair") opens that category's problems (voice falls back here)."""

@@ -20,6 +20,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
+from kiosk.screens.base import KioskScreen
+
 _PAGER_KV = """
 <PagerBar>:
     orientation: "vertical"
@@ -80,6 +82,25 @@ def while_running(fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+class StepScreen(KioskScreen):
+    """A screen that shows one step at a time: its kv holds a `Steps` (id "steps") and the subclass
+    defines `step` (an OptionProperty). The step on screen and the instructions follow `step`."""
+
+    step_instructions: dict[str, str] = {}  # step -> strings key; unlisted steps keep what the screen set
+    step_pages: dict[str, str] = {}         # steps that share one Step (e.g. idle/listening -> "mic")
+
+    def on_kv_post(self, base_widget) -> None:
+        super().on_kv_post(base_widget)
+        self.ids.steps.current = self.step_pages.get(self.step, self.step)
+
+    def on_step(self, _inst, value: str) -> None:
+        if "steps" in self.ids:
+            self.ids.steps.current = self.step_pages.get(value, value)
+        key = self.step_instructions.get(value)
+        if key:
+            self.set_instructions(key)
 
 
 class Step(BoxLayout):

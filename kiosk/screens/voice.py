@@ -17,10 +17,9 @@ from kivy.clock import Clock
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.screens import repair_request
-from kiosk.screens.base import KioskScreen
 from kiosk.screens.repair_catalog import CATEGORIES
 from kiosk.screens.repair_request import MAX_SUMMARY, Draft, RequestFlow
-from kiosk.screens.steps import while_running
+from kiosk.screens.steps import StepScreen, while_running
 
 STEPS = ("unavailable", "loading", "idle", "listening", "thinking", "choose", "confirm", "room", "phone",
          "sending", "ticket")
@@ -61,11 +60,13 @@ def draft_from_intent(intent: Any, transcript: str) -> Draft:
                  transcript=transcript[:2000] or None, location=location, tags=tags)
 
 
-class VoiceScreen(RequestFlow, KioskScreen):
+class VoiceScreen(RequestFlow, StepScreen):
     """Microphone -> partial words -> intent -> confirm (or choose) -> optional room -> ticket."""
 
     name = "voice"
     title_key = "voice.title"
+    step_instructions = _INSTRUCTIONS
+    step_pages = _PAGES
     step = OptionProperty("idle", options=STEPS)
     heard = StringProperty("")          # the words as recognised so far
     level = NumericProperty(0.0)        # microphone level 0..1 for the meter
@@ -84,15 +85,6 @@ class VoiceScreen(RequestFlow, KioskScreen):
         self._note_key = ""
         self.set_instructions("voice.instr_idle")
 
-    def on_kv_post(self, base_widget) -> None:
-        super().on_kv_post(base_widget)
-        self.ids.steps.current = _PAGES.get(self.step, self.step)
-
-    def on_step(self, _inst, value: str) -> None:
-        if "steps" in self.ids:
-            self.ids.steps.current = _PAGES.get(value, value)
-        self.set_instructions(_INSTRUCTIONS[value])
-
     def on_params(self, source: str | None = None, **_params) -> None:
         """go("voice", source="file:///x.wav") listens to a file instead of the microphone."""
         self.source = source
@@ -103,17 +95,12 @@ class VoiceScreen(RequestFlow, KioskScreen):
         if self.step in ("idle", "loading", "unavailable"):
             self._check_status()
 
-    def on_leave(self, *_args) -> None:
-        self._stop_poll()
-        self._cancel_session()
-
-    def on_app_stop(self) -> None:
+    def stop_timers(self) -> None:
         self._stop_poll()
         self._cancel_session()
 
     def reset(self) -> None:
-        self._stop_poll()
-        self._cancel_session()
+        self.stop_timers()
         self.forget_request()
         self._choices = []
         self.heard = self.note = self.choice_a = self.choice_b = ""

@@ -167,3 +167,24 @@ def check_frame(screen: Any, name: str) -> list[str]:
     if not screen.instructions.strip() or label is None or label not in shown:
         problems.append(f"{name}: no instruction text")
     return problems
+
+
+def walk_steps(d: Any, app: Any, states: dict[str, Any], combos: list[tuple[str, bool]], problems: list[str],
+               settle: int = 3) -> Iterator[None]:
+    """For each (language, 大字) in `combos` and each screen in `states`: open the screen, run its
+    state generator (it puts the screen in a state and yields a label), and collect the problems of
+    `check_window` and `check_frame` at every label into `problems`. A driver scenario's generator."""
+    for lang, large in combos:
+        app.lang = lang
+        app.theme.large_text = large
+        for name, steps in states.items():
+            app.go_home()
+            app.navigate(name)
+            yield from d.frames(2)
+            screen = app.screen(name)
+            for label in steps(screen):
+                yield from d.frames(settle)
+                where = f"[{name} {lang}{' 大字' if large else ''} {label}]"
+                problems.extend(f"{where} {p}" for p in check_window(app.theme))
+                problems.extend(f"{where} {p}" for p in check_frame(screen, name))
+    app.go_home()

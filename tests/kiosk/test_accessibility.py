@@ -8,7 +8,7 @@ import pytest
 from kiosk.screens import SCREENS
 from kiosk.services import Services
 from kiosk.theme import MIN_CONTRAST, PAIRS, Theme
-from tests.kiosk.a11y import check_frame, check_window
+from tests.kiosk.a11y import check_frame, check_window, walk_steps
 
 COMBOS = [(lang, large) for lang in ("zh", "en") for large in (False, True)]
 SETTLE_FRAMES = 3
@@ -153,20 +153,7 @@ def test_new_steps_meet_the_rules_in_every_language_and_size(kiosk_config, drive
     problems: list[str] = []
 
     def scenario(d):
-        for lang, large in COMBOS:
-            app.lang = lang
-            app.theme.large_text = large
-            for name, states in NEW_STEPS.items():
-                app.go_home()
-                app.navigate(name)
-                yield from d.frames(2)
-                screen = app.screen(name)
-                for label in states(screen):
-                    yield from d.frames(SETTLE_FRAMES)
-                    where = f"[{name} {lang}{' 大字' if large else ''} {label}]"
-                    problems.extend(f"{where} {p}" for p in check_window(app.theme))
-                    problems.extend(f"{where} {p}" for p in check_frame(screen, name))
-        app.go_home()
+        yield from walk_steps(d, app, NEW_STEPS, COMBOS, problems, SETTLE_FRAMES)
 
     drive(app, scenario, timeout=300)
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:60])

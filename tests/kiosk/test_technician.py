@@ -4,8 +4,35 @@ compartment chosen from the bank's grid after a confirmation), leaving on exit."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from kiosk.pin_gate import PinGate
 from tests.kiosk.conftest import TEST_PIN, make_config
+
+
+@contextmanager
+def simulated(port: int, building: str, **counts: int) -> Iterator[Any]:
+    """The device simulators (doors, lockers, health stations) on the broker at `port`, ready."""
+    from devices.settings import BrokerSettings
+    from devices.simulator.runner import SimConfig, Simulation
+
+    sim = Simulation(SimConfig(broker=BrokerSettings(host="127.0.0.1", port=port), building=building, **counts))
+    sim.start()
+    try:
+        assert sim.wait_ready(10)
+        yield sim
+    finally:
+        sim.stop()
+
+
+def unlock(d, app):
+    """From home: the corner button, the PIN, 确定; waits until the dashboard shows."""
+    yield from d.tap(d.find(id="btn_technician"))
+    yield from type_pin(d, TEST_PIN)
+    yield from d.tap(d.find(id="confirm"))
+    yield from d.wait(lambda: app.screen("technician").unlocked, what="unlocked")
 
 
 def type_pin(d, pin: str):
@@ -53,23 +80,13 @@ def test_pin_gate_survives_a_damaged_lock_file(tmp_path):
 
 
 def test_technician_sees_devices_tests_a_door_and_leaves(mosquitto, tmp_path, kiosk_app, drive):
-    from devices.settings import BrokerSettings
-    from devices.simulator.runner import SimConfig, Simulation
-
     cfg = make_config(tmp_path / "state", broker_port=mosquitto.port)
-    sim = Simulation(SimConfig(broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
-                               building=cfg.building_id, doors=1, lockers=1, health=0, compartments=4))
-    sim.start()
-    assert sim.wait_ready(10)
     app = kiosk_app(cfg=cfg)
 
     def scenario(d):
         yield from d.wait(lambda: app.services.devices.connected, what="broker connection")
-        yield from d.tap(d.find(id="btn_technician"))
-        yield from type_pin(d, TEST_PIN)
-        yield from d.tap(d.find(id="confirm"))
+        yield from unlock(d, app)
         screen = app.screen("technician")
-        yield from d.wait(lambda: screen.unlocked, what="unlocked")
         yield from d.wait(lambda: d.find_all(contains="门禁 door-1") and d.find_all(contains="快递柜 locker-1"),
                           what="both devices listed")
         assert d.find_all(text="在线")  # availability in words, not colour alone
@@ -100,30 +117,18 @@ def test_technician_sees_devices_tests_a_door_and_leaves(mosquitto, tmp_path, ki
         yield from d.wait(lambda: app.current == "home", what="home after exit")
         assert not screen.unlocked  # leaving logs out
 
-    try:
+    with simulated(mosquitto.port, cfg.building_id, doors=1, lockers=1, health=0, compartments=4) as sim:
         drive(app, scenario)
-    finally:
-        sim.stop()
 
 
 def test_device_list_pages_with_words_and_says_what_is_offline(mosquitto, tmp_path, kiosk_app, drive):
-    from devices.settings import BrokerSettings
-    from devices.simulator.runner import SimConfig, Simulation
-
     cfg = make_config(tmp_path / "state", broker_port=mosquitto.port)
-    sim = Simulation(SimConfig(broker=BrokerSettings(host="127.0.0.1", port=mosquitto.port),
-                               building=cfg.building_id, doors=8, lockers=2, health=2, compartments=4))
-    sim.start()
-    assert sim.wait_ready(10)
     app = kiosk_app(cfg=cfg)
 
     def scenario(d):
         yield from d.wait(lambda: len(app.services.devices.snapshot()) == 12, what="12 devices known")
-        yield from d.tap(d.find(id="btn_technician"))
-        yield from type_pin(d, TEST_PIN)
-        yield from d.tap(d.find(id="confirm"))
+        yield from unlock(d, app)
         screen = app.screen("technician")
-        yield from d.wait(lambda: screen.unlocked, what="unlocked")
         yield from d.frames(3)
         grid = screen.ids.device_list
         per_page = len(d.find_all(cls="DeviceRow"))
@@ -150,7 +155,5 @@ def test_device_list_pages_with_words_and_says_what_is_offline(mosquitto, tmp_pa
         badge = d.find(id="summary_badge")
         assert badge.style == "danger" and badge.text == screen.summary_text   # colour and words
 
-    try:
+    with simulated(mosquitto.port, cfg.building_id, doors=8, lockers=2, health=2, compartments=4) as sim:
         drive(app, scenario)
-    finally:
-        sim.stop()

@@ -15,10 +15,12 @@ PHONE = "13957246813"
 MASKED = "139****6813"
 
 
-def _open_voice(d, app):
-    """The voice screen once the voice service has settled (no model here: typed transcripts)."""
+def _voice_card(d, app, words: str):
+    """The voice screen's confirmation card for typed `words` (no model here), once voice has settled."""
     yield from d.wait(lambda: app.services.voice.status().state != "loading", 20, "voice to settle")
     app.navigate("voice")
+    yield from d.frames(2)
+    app.screen("voice").understand(words)
     yield from d.frames(2)
 
 
@@ -115,10 +117,8 @@ def test_voice_request_takes_a_phone_from_the_card_and_promises_the_call_back(si
     seen: list[str] = []
 
     def scenario(d):
-        yield from _open_voice(d, app)
+        yield from _voice_card(d, app, "电梯里有人被困住了")
         screen = app.screen("voice")
-        screen.understand("电梯里有人被困住了")
-        yield from d.frames(2)
         assert screen.step == "confirm" and screen.draft_urgency == "urgent"
         assert d.find_all(id="card_phone")[0].text == "回电电话：没有留"
         yield from d.tap(d.find(id="add_phone"))
@@ -150,10 +150,8 @@ def test_urgent_without_phone_promises_a_visit_not_a_call(site_factory, services
     app = kiosk_app(cfg, services=services_for(cfg))
 
     def scenario(d):
-        yield from _open_voice(d, app)
+        yield from _voice_card(d, app, "电梯里有人被困住了")
         screen = app.screen("voice")
-        screen.understand("电梯里有人被困住了")
-        yield from d.frames(2)
         yield from d.tap(d.find(id="confirm_yes"))
         yield from d.wait(lambda: screen.step == "ticket", 10, "the ticket")
         yield from d.frames(2)
@@ -213,10 +211,8 @@ def test_idle_forgets_a_half_typed_and_a_given_phone(site_factory, services_for,
         yield from d.wait(lambda: app.current == "home", 10, "home after idle")
 
     def scenario(d):
-        yield from _open_voice(d, app)
+        yield from _voice_card(d, app, "厨房的灯坏了")
         screen = app.screen("voice")
-        screen.understand("厨房的灯坏了")
-        yield from d.frames(2)
         yield from d.tap(d.find(id="add_phone"))
         entry = screen.ids.phone_entry
         yield from type_digits(d, entry.ids.phone_keypad, PHONE[:7])
@@ -224,10 +220,7 @@ def test_idle_forgets_a_half_typed_and_a_given_phone(site_factory, services_for,
         yield from run_out_idle(d)
         assert (entry.value, entry.shown, entry.ids.phone_keypad.value) == ("", "", "")
         assert screen._draft is None and screen.step == "idle"
-        app.navigate("voice")
-        yield from d.frames(2)
-        screen.understand("厨房的灯坏了")
-        yield from d.frames(2)
+        yield from _voice_card(d, app, "厨房的灯坏了")
         yield from d.tap(d.find(id="add_phone"))
         yield from type_digits(d, entry.ids.phone_keypad, PHONE)
         yield from d.tap(d.find(id="phone_ok"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kiosk.services import Services
 from kiosk.theme import PAIRS
-from tests.kiosk.a11y import check_frame, check_window
+from tests.kiosk.a11y import walk_steps
 
 LONG = "因二次供水设备检修，本楼明天上午9点到下午5点停水，请提前储水。" * 25
 
@@ -122,20 +122,7 @@ def test_every_step_meets_the_rules(kiosk_config, drive):
     problems: list[str] = []
 
     def scenario(d):
-        for lang in ("en", "zh"):
-            app.lang = lang
-            app.theme.large_text = True
-            for name, states in STATES.items():
-                app.go_home()
-                app.navigate(name)
-                yield from d.frames(2)
-                screen = app.screen(name)
-                for label in states(screen):
-                    yield from d.frames(3)
-                    where = f"[{name} {lang} 大字 {label}]"
-                    problems.extend(f"{where} {p}" for p in check_window(app.theme))
-                    problems.extend(f"{where} {p}" for p in check_frame(screen, name))
-        app.go_home()
+        yield from walk_steps(d, app, STATES, [("en", True), ("zh", True)], problems)
 
     drive(app, scenario, timeout=400)
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:60])

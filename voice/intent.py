@@ -112,6 +112,7 @@ class _Said:
     asking: bool
     danger: bool
     outright: bool = False   # said outright to be a question (请问, 想了解): even "high" becomes "low"
+    not_acute: bool = False  # a `[not_acute]` word was said (两天了, 药吃完了)
 
 
 class IntentParser:
@@ -141,7 +142,8 @@ class IntentParser:
         words, anywhere = self._probes.said(norm, negated)
         evidence = self._evidence(matches, words, anywhere)
         said = _Said(transcript, find_location(norm, self.vocabulary.rooms, words), self._tags(words),
-                     self._asking(words), any(e.danger for e in evidence.values()), self._asks_outright(words))
+                     self._asking(words), any(e.danger for e in evidence.values()), self._asks_outright(words),
+                     any(w in words for w in self.vocabulary.not_acute))
         ranked = self._rank(evidence, said.danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
             guesses = [self._reading(c, evidence[c], said, 0.0, "low") for c in ranked[:2]]
@@ -246,6 +248,9 @@ class IntentParser:
             urgency = e.claim_urgency   # praise or a suggestion about anything is "low"
         if said.asking and urgency == "normal" or said.outright and urgency == "high":
             urgency = "low"
+        v = self.vocabulary
+        if code == v.not_acute_category and urgency == "urgent" and said.not_acute:
+            urgency = v.not_acute_urgency   # fever for two days, medicine running out: today, not now
         if said.danger:
             urgency = "urgent"          # a danger word anywhere, whatever else was said
         labels = sorted(e.labels, key=lambda lb: (lb not in e.leading, -e.labels[lb]))[:2]
@@ -286,7 +291,8 @@ def _fires(combo: Combo, said: dict[str, int], anywhere: set[str]) -> bool:
 
 def _probe_words(v: Vocabulary) -> set[str]:
     """Every word the parser looks for besides keywords: combos, context, tags, places, rules."""
-    words: set[str] = {*v.rooms, *v.information, *v.questions, *v.questions_unless, *v.asks, *v.asks_unless}
+    words: set[str] = {*v.rooms, *v.information, *v.questions, *v.questions_unless, *v.asks, *v.asks_unless,
+                       *v.not_acute}
     for combo in v.combos:
         words.update(combo.none)
         for group in combo.groups:

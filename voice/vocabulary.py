@@ -110,6 +110,9 @@ class Vocabulary:
     questions_unless: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()               # say outright it is a question (请问) unless an `asks_unless` word is said
     asks_unless: tuple[str, ...] = ()
+    not_acute: tuple[str, ...] = ()          # a complaint that has lasted days or can wait a little
+    not_acute_category: str = "medical"      # ... lowers this category's default "urgent"
+    not_acute_urgency: str = "high"          # ... to this, when no danger word was said
     relocations: tuple[Relocate, ...] = ()
     not_by_sound: tuple[str, ...] = ()
     phrases: tuple[tuple[str, str], ...] = field(default=())
@@ -172,6 +175,7 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         questions_unless=b.words(info.get("unless", []), "information.unless"),
         asks=b.words(info.get("asks", []), "information.asks"),
         asks_unless=b.words(info.get("asks_unless", []), "information.asks_unless"),
+        **_not_acute(_table(doc.get("not_acute", {}), "not_acute"), b),
     )
 
 
@@ -306,6 +310,15 @@ def _traditional(table: Any) -> dict[str, str]:
             raise VocabularyError(f"traditional.pairs: {pair!r} is not two characters (traditional, simplified)")
         out[pair[0]] = pair[1]
     return out
+
+
+def _not_acute(table: dict[str, Any], b: _Builder) -> dict[str, Any]:
+    """The `[not_acute]` table as Vocabulary fields (empty: nothing is lowered)."""
+    if not table:
+        return {}
+    return {"not_acute": b.words(table.get("words", []), "not_acute.words"),
+            "not_acute_category": b.category_ref(table, "not_acute"),
+            "not_acute_urgency": _urgency(table.get("urgency", "high"), "not_acute.urgency")}
 
 
 def _urgency(value: Any, where: str) -> str:

@@ -262,3 +262,10 @@ def test_a_negation_covers_words_before_its_keyword(parser):
     # 不是有味儿: the smell is denied, so the gas rule (煤气 + 味) does not fire
     intent = parser.parse("煤气灶 打 不 着 火 了 不是 有 味儿 就是 点 不 着")
     assert (intent.category, intent.urgency) == ("repair", "normal")
+
+
+def test_a_complaint_that_can_wait_a_little_is_high_but_a_danger_stays_urgent(parser):
+    waits = parser.parse("我 的 降压药 吃完 了 身体 不 舒服 能 不能 有 人 帮 我 去 拿")
+    assert (waits.category, waits.urgency) == ("medical", "high")          # [not_acute] 药吃完了
+    danger = parser.parse("我 的 药 吃完 了 现在 胸口 疼 喘 不 上 气")
+    assert danger.urgency == "urgent"                                     # a danger word always wins

@@ -71,6 +71,7 @@ def test_a_community_can_add_words_without_code(tmp_path):
      "combos[0].all"),
     ("[categories.other]\nname = '其他'\n[negation]\nwindow = 99\n", "negation.window"),
     ("[categories.other\n", "not valid TOML"),
+    ("[categories.other]\nname = '其他'\n[not_acute]\ncategory = 'fire'\nwords = ['好了']\n", "not_acute.category"),
     ("[categories.other]\nname = '其他'\n[traditional]\npairs = '電电 燈'\n", "traditional.pairs"),
 ])
 def test_a_broken_vocabulary_is_refused_naming_the_entry(tmp_path, text, message):

@@ -25,6 +25,8 @@ class SlowFrame:
     stacks: Counter = field(default_factory=Counter)  # stack signature -> samples
     gc_ms: float = 0.0
     gc_gens: list[int] = field(default_factory=list)
+    main_cpu_ms: float = float("nan")  # CPU the main thread used in the gap: ~ms means busy, ~0 starved
+    sampler_gap_ms: float = 0.0  # longest time the sampler itself could not run (GIL or CPU)
 
 
 class FrameProfiler:
@@ -34,7 +36,7 @@ class FrameProfiler:
         self.interval_s = interval_s
         self.depth = depth
         self.main = threading.main_thread().ident
-        self.samples: list[tuple[float, str]] = []
+        self.samples: list[tuple[float, str, float]] = []  # (time, stack, main thread CPU seconds)
         self.gc_pauses: list[tuple[float, float, int]] = []  # (start, seconds, generation)
         self._gc_start = 0.0
         self._stop = threading.Event()
@@ -59,11 +61,13 @@ class FrameProfiler:
             self.gc_pauses.append((self._gc_start, time.perf_counter() - self._gc_start, info.get("generation", -1)))
 
     def _sample(self) -> None:
+        clock = time.pthread_getcpuclockid(self.main)
         while not self._stop.wait(self.interval_s):
             frame = sys._current_frames().get(self.main)
             if frame is None:
                 continue
             now = time.perf_counter()
+            cpu = time.clock_gettime(clock)
             parts: list[str] = []
             while frame is not None and len(parts) < self.depth:
                 code = frame.f_code
@@ -72,7 +76,7 @@ class FrameProfiler:
                 if not short.endswith(SKIP):
                     parts.append(f"{short}:{frame.f_lineno} {code.co_name}")
                 frame = frame.f_back
-            self.samples.append((now, " < ".join(parts)))
+            self.samples.append((now, " < ".join(parts), cpu))
 
     def explain(self, frame_times: list[float], threshold_ms: float = 40.0, top: int = 8) -> list[SlowFrame]:
         """The `top` longest gaps over threshold_ms between consecutive frame times (perf_counter)."""
@@ -82,7 +86,11 @@ class FrameProfiler:
         slow = slow[:top]
         for s in slow:
             end = s.start + s.ms / 1000
-            s.stacks.update(sig for t, sig in self.samples if s.start <= t <= end)
+            inside = [(t, sig, cpu) for t, sig, cpu in self.samples if s.start <= t <= end]
+            s.stacks.update(sig for _t, sig, _cpu in inside)
+            if len(inside) >= 2:
+                s.main_cpu_ms = (inside[-1][2] - inside[0][2]) * 1000
+                s.sampler_gap_ms = max((b[0] - a[0]) * 1000 for a, b in zip(inside, inside[1:], strict=False))
             for g0, secs, gen in self.gc_pauses:
                 if s.start <= g0 <= end:
                     s.gc_ms += secs * 1000
@@ -99,6 +107,7 @@ def print_report(slow: list[SlowFrame], interval_s: float, out=sys.stderr) -> No
     """Print each slow frame with its most common stacks (innermost first) and GC time."""
     for s in slow:
         gc_part = f", gc {s.gc_ms:.1f} ms (gen {s.gc_gens})" if s.gc_gens else ""
-        print(f"-- slow frame {s.ms:.1f} ms{gc_part}", file=out)
+        print(f"-- slow frame {s.ms:.1f} ms{gc_part}; main thread CPU {s.main_cpu_ms:.1f} ms; "
+              f"sampler starved up to {s.sampler_gap_ms:.1f} ms", file=out)
         for sig, n in s.stacks.most_common(3):
             print(f"   ~{n * interval_s * 1000:.0f} ms  {sig}", file=out)

@@ -42,13 +42,16 @@ def configure_window(cfg: KioskConfig, size: tuple[int, int] | None = None, full
 
 def preload_subsystems() -> threading.Thread:
     """Import the subsystems on a background thread while the window opens, so that starting
-    the services once home is drawn does not spend most of a second importing on the UI thread."""
+    the services once home is drawn does not spend most of a second importing on the UI thread.
+
+    Not voice.intent: its pinyin dictionaries take ~0.7 s to import, mostly unmarshalling huge
+    literals that hold the GIL (and so the window's start) for ~0.2 s at a time. The kiosk-voice
+    worker imports it after home is interactive (VoiceAccess loads the vocabulary)."""
 
     def load() -> None:
         try:
             import devices.link  # noqa: F401, PLC0415
             import sync.outbox  # noqa: F401, PLC0415
-            import voice.intent  # noqa: F401, PLC0415
             import voice.service  # noqa: F401, PLC0415
         except ImportError as err:  # an absent subsystem is reported when the services start
             log.info("subsystem not importable: %s", err)
@@ -114,16 +117,17 @@ def _app_class():
 
         def _became_interactive(self, _dt: float) -> None:
             self.interactive_at = time.monotonic()
-            # subsystems start once home is on screen: their imports and threads never delay it
+            # subsystems start once home is on screen, on their own threads: they never delay it
             self.services.start()
-            self._warm_fonts(list(self.theme.font_sizes()))
-            self._events.append(Clock.schedule_interval(self._settle, 0.25))
             if self.notifier.enabled:
                 self.notifier.ready()
                 self.notifier.ping()
                 # pinged from the main loop: a hung UI thread stops the pings and systemd restarts us
                 self._events.append(Clock.schedule_interval(lambda _dt: self.notifier.ping(), self.notifier.interval_s))
             self.dispatch("on_interactive")
+            sizes = list(self.theme.font_sizes())
+            Clock.schedule_once(lambda _dt: self._warm_fonts(sizes), 0)
+            self._events.append(Clock.schedule_interval(self._settle, 0.25))
 
         def _warm_fonts(self, sizes: list[float]) -> None:
             """Open the font at every theme size, one per frame, while nobody is using the kiosk

@@ -63,7 +63,7 @@ class Services:
                  voice_factory: Callable | None = voice_mod.default_factory,
                  state_interval_s: float = STATE_INTERVAL_S) -> None:
         self.cfg = cfg
-        self.version = _version()
+        self._version: str | None = None  # read on the kiosk-state thread: a metadata scan takes ~0.1-0.2 s
         self.started_at = time.time()
         self._pool = Pool("kiosk-work", workers=3)
         self.devices = devices_mod.DevicesAccess(cfg.devices, link_factory)
@@ -78,6 +78,13 @@ class Services:
         self._state_thread: threading.Thread | None = None
         self.started = threading.Event()
         self.summary_error: str | None = None
+
+    @property
+    def version(self) -> str:
+        """The installed lobby-kiosk version (looked up on the kiosk-state thread at start)."""
+        if self._version is None:
+            self._version = _version()
+        return self._version
 
     @classmethod
     def offline(cls, cfg: Any) -> Services:
@@ -207,6 +214,7 @@ class Services:
         self._notify()
 
     def _state_loop(self) -> None:
+        self._version = self._version or _version()
         self.devices.start()
         self.voice.wait_started(10)
         self.requests.wait_started(10)

@@ -115,6 +115,7 @@ def main() -> int:
     voice = args.voice or voice
     phrases = PHRASES_KO if voice == "ko" else PHRASES_CMN
 
+    report("voice_asr_loadavg_1m", os.getloadavg()[0], "procs")  # other work on the machine skews every figure
     rss0 = rss_mb()
     t0 = time.perf_counter()
     model = load_model(path)
@@ -159,6 +160,7 @@ def main() -> int:
         report_latency("cold", cold)
         report("voice_asr_utterance_audio", len(speech[0]) / (2 * RATE), "s")
     report("voice_asr_rss_after", rss_mb(), "MB")
+    report("voice_asr_loadavg_1m_after", os.getloadavg()[0], "procs")
     return 0
 
 

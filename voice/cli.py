@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run a WAV file through the same streaming path as the microphone and print "
                                    "the text (one line per utterance); --json adds audio seconds, processing "
                                    "seconds, real-time factor and end-of-speech-to-final latency.")
-    t.add_argument("file", metavar="FILE.wav", help="a PCM WAV file (other rates/channels are converted)")
+    t.add_argument("file", metavar="FILE.wav", help="a PCM WAV file, any rate and channel count (averaged to mono; "
+                   "vosk resamples)")
     t.add_argument("--model", metavar="DIR", help="vosk model directory (default: the configured one)")
     t.add_argument("--json", action="store_true", help="print one JSON object with the text and timings")
     t.add_argument("--paced", action="store_true", help="feed the audio in real time, as a microphone would")

@@ -63,6 +63,16 @@ def test_streaming_recognition_gives_partials_then_a_final_transcript(ko_model, 
     # after finish() the recognizer starts afresh
     assert rec.accept(silence(0.2)) == ""
     assert rec.finish() == ""
+    # a segment finalised in a pause is not repeated by the final result, and speech after it adds to it
+    rec.accept(pcm)
+    first = rec.end_segment()
+    assert hangul(first) and rec.text() == first
+    assert rec.finish() == first
+    rec.accept(pcm)
+    seg = rec.end_segment()
+    rec.accept(pcm)
+    both = rec.finish()
+    assert both.startswith(seg + " ") and hangul(both[len(seg):])
 
 
 def test_empty_and_silent_input_give_an_empty_transcript(ko_model):

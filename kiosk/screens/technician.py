@@ -80,6 +80,7 @@ class TechnicianScreen(KioskScreen):
         self._health_error = ""
         self._lock_shown = False
         self._compartments: list[str] = []
+        self._rows: dict[tuple[str, str], DeviceRow] = {}
         load_pager_kv()
         super().__init__(**kw)
         # kv ids are weak: keep the parts that are taken out of the tree alive
@@ -221,7 +222,9 @@ class TechnicianScreen(KioskScreen):
         broker = self.t("technician.broker_connected" if connected else "technician.broker_disconnected")
         self.empty_text = "" if devices else self.t("technician.no_devices", broker=broker)
         self._summarise(devices)
-        self.ids.device_list.set_items([self._row(info) for info in devices], keep_page=True)
+        rows = [self._row(info) for info in devices]
+        if rows != self.ids.device_list.items:
+            self.ids.device_list.set_items(rows, keep_page=True)
 
     def _summarise(self, devices: list[Any]) -> None:
         """The line at the top: how many devices, how many offline or unknown, in words and colour."""
@@ -244,12 +247,13 @@ class TechnicianScreen(KioskScreen):
         kind_name = self.t(f"technician.kind_{info.kind}") if info.kind in ("door", "locker", "health") else info.kind
         avail = info.availability if info.availability in STATUS_BY_AVAILABILITY else "unknown"
         fault = self.t("technician.fault", fault=info.fault) if info.fault else self.t("technician.no_fault")
-        row = DeviceRow(
-            heading=f"{kind_name} {info.id}",
-            status=STATUS_BY_AVAILABILITY[avail],
-            status_text=self.t(f"common.{avail}"),
-            detail=f"{self.t('technician.last_seen', when=self._ago(info.last_seen))}\n{fault}",
-        )
+        row = self._rows.get((info.kind, info.id))
+        if row is None:   # rows are kept and updated: a refresh every 2 s must not rebuild the list
+            row = self._rows[(info.kind, info.id)] = DeviceRow()
+        row.heading = f"{kind_name} {info.id}"
+        row.status = STATUS_BY_AVAILABILITY[avail]
+        row.status_text = self.t(f"common.{avail}")
+        row.detail = f"{self.t('technician.last_seen', when=self._ago(info.last_seen))}\n{fault}"
         label = f"{kind_name} {info.id}"
         if info.kind == "door":
             row.action_text = self.t("technician.test_unlock")
@@ -293,7 +297,7 @@ class TechnicianScreen(KioskScreen):
 
     # -- a locker bank's compartments ------------------------------------------------------
     def choose_compartment(self, locker_id: str, names: list[str]) -> None:
-        """Show the bank's compartments as big buttons (测试：选格口)."""
+        """Show the bank's compartments as big buttons (测试：开格口)."""
         self.locker_id = locker_id
         self.compartment = ""
         self._compartments = names
@@ -414,6 +418,7 @@ class TechnicianScreen(KioskScreen):
         self.view = "devices"
         self.locker_id = self.compartment = ""
         self._compartments = []
+        self._rows.clear()
         self.result_text = ""
         self.pin_message = ""
         self._demo_devices = None

@@ -94,7 +94,7 @@ def test_technician_sees_devices_tests_a_door_and_leaves(mosquitto, tmp_path, ki
         yield from d.tap(d.find(text="测试：开门"))
         yield from d.wait(lambda: screen.result_text == "门禁 door-1：成功", what="door test result")
         # a compartment of the technician's choice, after a confirmation
-        yield from d.tap(d.find(text="测试：选格口开"))
+        yield from d.tap(d.find(text="测试：开格口"))
         assert screen.view == "compartments" and "选一个格口" in screen.instructions + d.find(
             id="compartments_title").text
         names = [b.text for b in screen.ids.compartment_grid.items]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -23,11 +26,25 @@ def post_later(delay_s: float, fn: Callable[..., Any], *args: Any) -> None:
     Clock.schedule_once(lambda _dt: fn(*args), delay_s)
 
 
-class Pool:
-    """A named thread pool; `run` calls back on the UI thread."""
+def lower_thread_priority(delta: int) -> None:
+    """Make the calling thread `delta` nice levels kinder than it is (Linux: per thread, and
+    threads it creates later inherit it). Needs no privilege; a failure is only logged."""
+    if not sys.platform.startswith("linux") or delta <= 0:
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + delta)
+    except OSError as err:
+        log.debug("thread priority unchanged: %s", err)
 
-    def __init__(self, name: str, workers: int = 2) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+
+class Pool:
+    """A named thread pool; `run` calls back on the UI thread. `nice` > 0 runs its threads (and
+    the threads they start) at a lower CPU priority than the UI thread."""
+
+    def __init__(self, name: str, workers: int = 2, nice: int = 0) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name,
+                                            initializer=lower_thread_priority, initargs=(nice,))
         self.name = name
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,

@@ -15,6 +15,7 @@ from typing import Any
 from kiosk.services.pool import Pool, post
 
 log = logging.getLogger(__name__)
+VOICE_NICE = 5  # nice levels below the UI thread for the voice worker and the recognizer it starts
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,10 @@ class VoiceAccess:
         self._service: Any = None
         self._reason = "voice disabled" if factory is None else "not started"
         self._listeners: list[Callable[[Any], None]] = []
-        self._pool = Pool("kiosk-voice", workers=1)  # starting a session may wait for the last one
+        # One worker: starting a session may wait for the last one. The recognizer's threads are
+        # started from it and inherit its lower priority: on two cores, recognition must not take
+        # the CPU from the UI thread (it still gets all of it while nobody touches the screen).
+        self._pool = Pool("kiosk-voice", workers=1, nice=VOICE_NICE)
         self._tts = Pool("kiosk-tts", workers=1)  # espeak-ng is found and spawned off the UI thread
         self._started = threading.Event()
         self._life = threading.Lock()

@@ -92,7 +92,7 @@ CREATE TRIGGER IF NOT EXISTS requests_count_del AFTER DELETE ON requests
 """
 
 _VIEW_COLUMNS = ("id, local_ticket, ticket, status, delivery, category, urgency, summary, room, note, "
-                 "created_at, updated_at, rating, attempts, last_error")
+                 "created_at, updated_at, rating, attempts, last_error, json_extract(body, '$.contact.phone')")
 
 
 @dataclass(frozen=True)

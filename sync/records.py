@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -287,13 +287,14 @@ class RequestView:
     category: str
     urgency: str
     summary: str
-    room: str | None
+    room: str | None = field(repr=False)  # personal: kept out of reprs (and so out of logs)
     note: str | None
     created_at: str
     updated_at: str
     rating: int | None
     attempts: int = 0
     last_error: str | None = None
+    phone: str | None = field(default=None, repr=False)  # the call-back number as sent; shown masked
 
     @property
     def display_ticket(self) -> str:

@@ -23,6 +23,9 @@ def test_enqueue_is_stored_with_uuid_local_ticket_and_pending_status(outbox):
     assert view.status == "pending" and view.delivery == "pending" and view.ticket is None
     assert view.display_ticket == "K-0001"
     assert (view.category, view.urgency, view.summary, view.room) == ("repair", "normal", "厨房的灯坏了", "3-2-301")
+    assert view.phone == "13800000000"  # the call-back number as sent, for the kiosk to show masked
+    assert "3-2-301" not in repr(view) and "13800000000" not in repr(view)  # a logged view is not personal
+    assert outbox.find(room="1-1-101") == [] and outbox.request(second.id).phone == "13800000000"
     # what will be sent is the contract body, filled in by the outbox
     with sqlite3.connect(outbox.path) as c:
         sent = json.loads(c.execute("SELECT body FROM requests WHERE id=?", (first.id,)).fetchone()[0])
@@ -132,6 +135,7 @@ def test_find_by_room_and_by_either_ticket_newest_first(outbox):
     assert [v.id for v in outbox.find(room="3-2-301")] == [c.id, a.id]
     assert [v.id for v in outbox.find(ticket="100001")] == [a.id]
     assert [v.id for v in outbox.find(ticket="K-0002")] == [b.id]
+    assert outbox.request(b.id).phone is None  # no call-back number given
     assert outbox.find(room="9-9-999") == []
     assert len(outbox.find()) == 3
 

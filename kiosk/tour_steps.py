@@ -109,13 +109,16 @@ class KioskSteps:
         yield from tour.tap_id("add_room")
         yield from tour.tap_digits(self.values.room)
         yield from tour.tap_id("room_ok")
+        yield from tour.tap_id("add_phone")
+        yield from tour.tap_digits(self.values.phone)
+        yield from tour.tap_id("phone_ok")
         yield from tour.tap_id("confirm_yes")
         yield from tour.wait_for(lambda: screen.step == "ticket" and screen.ticket, "the ticket")
         yield from tour.wait_text(screen.ticket)
         found = yield from ask(tour, tour.services.requests.find, ticket=screen.ticket,
                                what="the request in the outbox")
-        if not found or found[0].room != self.values.room:
-            raise StepFailed("the confirmed request is not in the outbox with the room entered")
+        if not found or found[0].room != self.values.room or found[0].phone != self.values.phone:
+            raise StepFailed("the confirmed request is not in the outbox with the room and phone entered")
         req = found[0]
         tour.record(ticket=req.local_ticket, request_id=req.id, category=req.category, urgency=req.urgency)
 

@@ -213,6 +213,7 @@ class IntentParser:
                 e.decisive |= combo.urgency == "urgent"
         for rule in self.vocabulary.relocations:
             if (any(w in said for w in rule.when) and not any(w in said for w in rule.unless)
+                    and evidence[rule.target].score >= rule.target_evidence
                     and (rule.dangers or not evidence[rule.source].decisive)):   # a danger keeps its category
                 evidence[rule.target].merge(evidence[rule.source])
                 evidence[rule.source] = _Evidence()

@@ -79,6 +79,7 @@ class Relocate:
     when: tuple[str, ...]
     unless: tuple[str, ...]
     dangers: bool = False   # move a danger too (a burst pipe in the stairwell is the building's)
+    target_evidence: float = 0.0   # only when `target` already has this many points of its own
 
 
 @dataclass(frozen=True)
@@ -273,8 +274,12 @@ class _Builder:
         dangers = entry.get("dangers", False)
         if not isinstance(dangers, bool):
             raise VocabularyError(f"{where}.dangers: expected true or false")
+        needs = entry.get("target_evidence", 0.0)
+        if not isinstance(needs, (int, float)) or isinstance(needs, bool) or needs < 0:
+            raise VocabularyError(f"{where}.target_evidence: expected a number >= 0")
         self.relocations.append(Relocate(codes[0], codes[1], self.words(entry.get("when", []), f"{where}.when"),
-                                         self.words(entry.get("unless", []), f"{where}.unless"), dangers))
+                                         self.words(entry.get("unless", []), f"{where}.unless"), dangers,
+                                         float(needs)))
 
 
 def _label(entry: dict[str, Any], key: str, where: str) -> str:

@@ -84,6 +84,9 @@ def _typed(table: Any, prefix: str, types: dict[str, Any]) -> dict[str, Any]:
     return dict(table)
 
 
+check_table = _typed  # the public name, for kiosk.config (which composes every section's checks)
+
+
 def site_ids(doc: dict[str, Any]) -> dict[str, str]:
     """The `[site]` keys every subsystem shares: building_id, kiosk_id, state_dir."""
     site = doc.get("site", {})

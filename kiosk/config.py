@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devices import settings as devices_settings
-from devices.settings import _typed as check_typed  # the one table checker kiosk uses
+from devices.settings import check_table as check_typed  # the one table checker kiosk uses
 from sync import settings as sync_settings
 from voice import settings as voice_settings
 

@@ -15,7 +15,7 @@
   messages/s through the kiosk's link), 300 requests enqueued and drained by the sync agent to
   the reference central server, and voice recognition of a spoken request (file-backed
   microphone), restarted after every utterance. The window opens only once the broker link is
-  up and the voice model has loaded; start-up is not in it.
+  up, the voice model has loaded and the app has settled (app.settled); start-up is not in it.
 
 Run: python -m bench.bench_kiosk. Environment: BENCH_KIOSK_ONLY=cold|stall runs one part;
 BENCH_KIOSK_PROFILE=1 prints, for the slowest frames, what the main thread was doing (stack
@@ -245,7 +245,8 @@ def _run_stall_app(cfg, building, wav: Path | None, with_voice: bool) -> None:
     def ready_to_measure() -> bool:
         status = app.services.voice.status()
         voice_ok = not with_voice or bool(status.model) or (status.state == "unavailable" and "model" in (status.reason or ""))
-        return app.services.devices.connected and voice_ok
+        settled = getattr(app, "settled", True)  # start-up work (one full collection) done
+        return app.services.devices.connected and voice_ok and settled
 
     def begin(_dt: float) -> bool:
         if not ready_to_measure():

@@ -93,6 +93,7 @@ def _app_class():
             self.interactive_at: float | None = None
             self._prompt: Any = None
             self._fonts_warm = False
+            self.settled = False  # start-up work done: subsystems started, fonts warm, start-up objects frozen
             self._events: list[Any] = []
             self.register_event_type("on_interactive")
             super().__init__(**kw)
@@ -149,6 +150,7 @@ def _app_class():
             gc.collect()
             gc.freeze()
             log.debug("start-up objects frozen: %d", gc.get_freeze_count())
+            self.settled = True
             return False
 
         def on_interactive(self) -> None:

@@ -17,6 +17,7 @@ loaded once, on first use. `IntentParser` parses with any vocabulary.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,9 @@ CONTEXT_WEIGHT = 0.3        # context words (家里, 楼道 ...) said, for a cat
 MAX_INPUT_CHARS = 400       # raw characters read (vosk spacing doubles them); the rest is ignored
 MAX_ANALYSED_CHARS = 160    # normalised characters looked at (15 s of speech is about 75)
 SUMMARY_TEXT_CHARS = 20     # of the transcript, in the summary of a request not understood
+# A-not-A questions said with any verb (休息不休息, 收不收费, 符合不符合): like a `questions` word
+_A_NOT_A = re.compile(r"(.{1,2})[不没]\1")
+_REQUEST_A_NOT_A = ("能", "可", "行", "好", "可以")   # 能不能修: a request, not a question
 
 
 @dataclass
@@ -142,7 +146,7 @@ class IntentParser:
         words, anywhere = self._probes.said(norm, negated)
         evidence = self._evidence(matches, words, anywhere)
         said = _Said(transcript, find_location(norm, self.vocabulary.rooms, words), self._tags(words),
-                     self._asking(words), any(e.danger for e in evidence.values()), self._asks_outright(words),
+                     self._asking(words, self._question_form(norm)), any(e.danger for e in evidence.values()), self._asks_outright(words),
                      any(w in words for w in self.vocabulary.not_acute))
         ranked = self._rank(evidence, said.danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
@@ -223,14 +227,21 @@ class IntentParser:
                     e.score += CONTEXT_WEIGHT
         return evidence
 
-    def _asking(self, said: dict[str, int]) -> bool:
+    def _asking(self, said: dict[str, int], question_form: bool = False) -> bool:
         """Whether the resident asks for information rather than reports a problem."""
         v = self.vocabulary
         if any(w in said for w in v.information):
             return True
         if self._asks_outright(said):
             return True
-        return any(w in said for w in v.questions) and not any(w in said for w in v.questions_unless)
+        asked = question_form or any(w in said for w in v.questions)
+        return asked and not any(w in said for w in v.questions_unless)
+
+    def _question_form(self, norm: str) -> bool:
+        """Said in the form of a question: A-not-A (收不收费) or a question word at the end (要钱不, 好伐)."""
+        if any(m.group(1) not in _REQUEST_A_NOT_A for m in _A_NOT_A.finditer(norm)):
+            return True
+        return norm.endswith(self.vocabulary.endings or ("\0",))
 
     def _asks_outright(self, said: dict[str, int]) -> bool:
         """A question said as one (请问, 想了解 ...) with no problem named (坏, 堵, 没电 ...)."""

@@ -111,6 +111,7 @@ class Vocabulary:
     questions_unless: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()               # say outright it is a question (请问) unless an `asks_unless` word is said
     asks_unless: tuple[str, ...] = ()
+    endings: tuple[str, ...] = ()            # a question by its last word (要收钱不, 好伐), like `questions`
     not_acute: tuple[str, ...] = ()          # a complaint that has lasted days or can wait a little
     not_acute_category: str = "medical"      # ... lowers this category's default "urgent"
     not_acute_urgency: str = "high"          # ... to this, when no danger word was said
@@ -176,6 +177,7 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         questions_unless=b.words(info.get("unless", []), "information.unless"),
         asks=b.words(info.get("asks", []), "information.asks"),
         asks_unless=b.words(info.get("asks_unless", []), "information.asks_unless"),
+        endings=b.words(info.get("endings", []), "information.endings", drop_empty=True),
         **_not_acute(_table(doc.get("not_acute", {}), "not_acute"), b),
     )
 

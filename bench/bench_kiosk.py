@@ -289,7 +289,10 @@ def _run_stall_app(cfg, building, wav: Path | None, with_voice: bool) -> None:
     app.run()
     if profiler:
         profiler.stop()
+        print("-- the slowest frames", file=sys.stderr)
         print_report(profiler.explain(frames, threshold_ms=25), profiler.interval_s)
+        print("-- the frames in which the main thread itself worked longest", file=sys.stderr)
+        print_report(profiler.explain(frames, top=3, frame_cpu=frame_cpu), profiler.interval_s)
         n, longest = profiler.gc_summary(phase["started"], phase["started"] + STALL_WINDOW_S)
         print(f"-- {n} garbage collections during the window, longest {longest:.1f} ms", file=sys.stderr)
     gaps = [(b - a) * 1000 for a, b in zip(frames, frames[1:], strict=False)]

@@ -78,12 +78,20 @@ class FrameProfiler:
                 frame = frame.f_back
             self.samples.append((now, " < ".join(parts), cpu))
 
-    def explain(self, frame_times: list[float], threshold_ms: float = 40.0, top: int = 8) -> list[SlowFrame]:
-        """The `top` longest gaps over threshold_ms between consecutive frame times (perf_counter)."""
-        slow = [SlowFrame(a, (b - a) * 1000) for a, b in zip(frame_times, frame_times[1:], strict=False)
-                if (b - a) * 1000 > threshold_ms]
-        slow.sort(key=lambda s: -s.ms)
-        slow = slow[:top]
+    def explain(self, frame_times: list[float], threshold_ms: float = 40.0, top: int = 8,
+                frame_cpu: list[float] | None = None) -> list[SlowFrame]:
+        """The `top` longest gaps over threshold_ms between consecutive frame times (perf_counter);
+        with `frame_cpu` (the main thread's CPU time at each frame), the `top` gaps in which the
+        main thread itself worked longest instead."""
+        pairs = list(zip(frame_times, frame_times[1:], strict=False))
+        if frame_cpu is not None:
+            work = [(b - a, i) for i, (a, b) in enumerate(zip(frame_cpu, frame_cpu[1:], strict=False))]
+            picked = [i for _w, i in sorted(work, reverse=True)[:top]]
+            slow = [SlowFrame(pairs[i][0], (pairs[i][1] - pairs[i][0]) * 1000) for i in picked]
+        else:
+            slow = [SlowFrame(a, (b - a) * 1000) for a, b in pairs if (b - a) * 1000 > threshold_ms]
+            slow.sort(key=lambda s: -s.ms)
+            slow = slow[:top]
         for s in slow:
             end = s.start + s.ms / 1000
             inside = [(t, sig, cpu) for t, sig, cpu in self.samples if s.start <= t <= end]

@@ -32,6 +32,7 @@ from voice.vocabulary import FALLBACK_CATEGORY, URGENCIES, Combo, Term, Vocabula
 TIERS = ("high", "medium", "low")
 HIGH_CONFIDENCE = 0.6       # at or above: one tap to confirm
 MEDIUM_CONFIDENCE = 0.3     # at or above: ask back with two readings; below: "other"
+MARGIN_FLOOR = 0.15         # share of the confidence kept when the runner-up ties (0.35 before issue #5)
 MIN_EVIDENCE = 0.45         # below this many points nothing was understood: tier low
 CONTEXT_WEIGHT = 0.3        # context words (家里, 楼道 ...) said, for a category that already matched
 MAX_INPUT_CHARS = 400       # raw characters read (vosk spacing doubles them); the rest is ignored
@@ -165,7 +166,7 @@ class IntentParser:
         """Tier high or medium: the best reading, with the two likeliest as alternatives."""
         top = evidence[ranked[0]]
         second = evidence[ranked[1]].score if len(ranked) > 1 else 0.0
-        # the tier follows the confidence: high >= 0.6 > medium >= 0.3 > low
+        # the tier follows the confidence: high >= HIGH_CONFIDENCE > medium >= MEDIUM_CONFIDENCE > low
         confidence = max(_confidence(top.score, second, top.danger), MEDIUM_CONFIDENCE)
         tier = "high" if confidence >= HIGH_CONFIDENCE else "medium"
         readings = [self._reading(c, evidence[c], said,
@@ -290,7 +291,8 @@ def _confidence(score: float, second: float, danger: bool) -> float:
     """0..1 from how much evidence there is and how far ahead of the runner-up it is."""
     evidence = 1.0 - math.exp(-score / 0.8)
     margin = (score - second) / score if score > 0 else 0.0
-    value = evidence * (0.35 + 0.65 * max(0.0, margin))
+    # a close runner-up costs most of the confidence: two readings near each other are asked back
+    value = evidence * (MARGIN_FLOOR + (1.0 - MARGIN_FLOOR) * max(0.0, margin))
     return max(value, 0.8) if danger else value
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from voice.intent import Intent, IntentParser
+from voice.intent import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, Intent, IntentParser
 from voice.vocabulary import URGENCIES
 
 
@@ -103,7 +103,7 @@ def test_questions_ask_for_information(parser):
 def test_high_tier_is_one_confident_reading(parser):
     intent = parser.parse("楼下 垃圾桶 满 了 好几天 没 人 收")
     assert (intent.category, intent.tier) == ("sanitation", "high")
-    assert intent.confidence >= 0.6
+    assert intent.confidence >= HIGH_CONFIDENCE
 
 
 def test_medium_tier_offers_the_two_likeliest_readings(parser):
@@ -111,7 +111,7 @@ def test_medium_tier_offers_the_two_likeliest_readings(parser):
     assert intent.tier == "medium"
     assert [a.category for a in intent.alternatives] == ["repair", "public_facility"]
     assert intent.alternatives[0].category == intent.category
-    assert 0.3 <= intent.confidence < 0.6
+    assert MEDIUM_CONFIDENCE <= intent.confidence < HIGH_CONFIDENCE
 
 
 def test_low_tier_is_other_with_the_transcript_kept(parser):

@@ -1,8 +1,8 @@
 """Intent parser: accuracy on the labelled evaluation set and the held-out sets, confusion tables, speed.
 
 For the project's own set (tests/data/intent_eval.jsonl, or EVAL.jsonl) and
-then for each held-out set that exists (tests/data/intent_heldout_dev.jsonl,
-written blind by another engineer, and the sealed
+then for each held-out set that exists (tests/data/intent_heldout_dev.jsonl
+and intent_heldout_dev2.jsonl, written blind by two other engineers, and the sealed
 tests/data/intent_heldout_test.jsonl) prints per-category accuracy, a
 category confusion table and an urgency confusion table (rows: labelled,
 columns: parsed), then BENCH figures: accuracy, urgent requests rated lower
@@ -28,6 +28,7 @@ from voice.vocabulary import URGENCIES
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 EVAL = DATA / "intent_eval.jsonl"
 HELDOUT = {"heldout_dev": DATA / "intent_heldout_dev.jsonl",      # blind set, may be studied
+           "heldout_dev2": DATA / "intent_heldout_dev2.jsonl",    # second blind writer, may be studied
            "heldout_test": DATA / "intent_heldout_test.jsonl"}    # sealed: only ever scored
 ROUNDS = 20
 SHORT = {"repair": "维修", "public_facility": "公共", "sanitation": "卫生", "safety": "安全", "medical": "急救",

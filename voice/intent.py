@@ -40,7 +40,7 @@ MAX_ANALYSED_CHARS = 160    # normalised characters looked at (15 s of speech is
 SUMMARY_TEXT_CHARS = 20     # of the transcript, in the summary of a request not understood
 # A-not-A questions said with any verb (休息不休息, 收不收费, 符合不符合): like a `questions` word
 _A_NOT_A = re.compile(r"(.{1,2})[不没]\1")
-_REQUEST_A_NOT_A = ("能", "可", "行", "好", "可以", "开")   # 能不能修: a request; 开不开 (Wu): will not open
+_REQUEST_A_NOT_A = ("能", "可", "行", "好", "可以", "开", "得")   # 能不能修: a request; 开不开 (Wu): will not open; 不得了
 
 
 @dataclass

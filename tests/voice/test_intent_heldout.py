@@ -6,6 +6,11 @@ tests/data/intent_eval.jsonl (`text`, `category`, `urgency`):
 - intent_heldout_dev.jsonl  -- may be studied to find weaknesses; its sentences
   are never copied into the vocabulary. Floors sit a little under what the
   parser reaches today.
+- intent_heldout_dev2.jsonl -- a second blind writer's set (526 lines), delivered
+  in two parts while the parser was worked on. First sight, before its misses
+  were studied: part 1 (253) 0.905 / 0.826 / 0 urgent rated lower, part 2 (273)
+  0.824 / 0.802 / 4 -- the best estimate of accuracy on unseen speech. Since
+  studied like dev: floors a little under today's figures.
 - intent_heldout_test.jsonl -- sealed: never read while tuning, only scored.
   The issue's targets are category >= 0.95, urgency >= 0.90 and no urgent
   request rated lower. First scored on 2026-11-22: 0.806 / 0.853 / 1 (the
@@ -32,6 +37,15 @@ SEALED = DATA / "intent_heldout_test.jsonl"
 DEV_CATEGORY_FLOOR = 0.90
 DEV_URGENCY_FLOOR = 0.91
 DEV_URGENT_RATED_LOWER_MAX = 0
+
+DEV2 = DATA / "intent_heldout_dev2.jsonl"
+DEV2_CATEGORY_FLOOR = 0.93
+DEV2_URGENCY_FLOOR = 0.90
+DEV2_URGENT_RATED_LOWER_MAX = 0
+
+# A one-tap (high-tier) answer must rarely be wrong on text written by others:
+# when two readings are close the kiosk asks back instead.
+HELDOUT_HIGH_TIER_PRECISION_FLOOR = 0.95
 
 SEALED_CATEGORY_FLOOR = 0.80     # measured; the target is 0.95
 SEALED_URGENCY_FLOOR = 0.85      # measured; the target is 0.90
@@ -73,6 +87,21 @@ def _check(results: list[tuple[dict, Intent]], category_floor: float, urgency_fl
 @pytest.mark.skipif(not DEV.is_file(), reason="the held-out dev set has not been delivered")
 def test_heldout_dev_set(parser):
     _check(_score(parser, DEV), DEV_CATEGORY_FLOOR, DEV_URGENCY_FLOOR, DEV_URGENT_RATED_LOWER_MAX)
+
+
+@pytest.mark.skipif(not DEV2.is_file(), reason="the second held-out dev set has not been delivered")
+def test_heldout_dev2_set(parser):
+    _check(_score(parser, DEV2), DEV2_CATEGORY_FLOOR, DEV2_URGENCY_FLOOR, DEV2_URGENT_RATED_LOWER_MAX)
+
+
+@pytest.mark.skipif(not (DEV.is_file() and DEV2.is_file()), reason="the held-out dev sets have not been delivered")
+def test_confident_answers_on_heldout_dev_sets_are_right(parser):
+    results = _score(parser, DEV) + _score(parser, DEV2)
+    high = [(row, intent) for row, intent in results if intent.tier == "high"]
+    assert len(high) >= 0.6 * len(results)   # most answers are still one tap
+    wrong = [f"want {row['category']} got {intent.category}: {row['text']}" for row, intent in high
+             if intent.category != row["category"]]
+    assert 1 - len(wrong) / len(high) >= HELDOUT_HIGH_TIER_PRECISION_FLOOR, "\n".join(wrong)
 
 
 def test_sealed_heldout_test_set(parser):

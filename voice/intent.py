@@ -118,6 +118,7 @@ class _Said:
     danger: bool
     outright: bool = False   # said outright to be a question (请问, 想了解): even "high" becomes "low"
     not_acute: bool = False  # a `[not_acute]` word was said (两天了, 药吃完了)
+    earlier: bool = False    # the `[earlier]` rule fired: the only danger is an injury days ago (昨天崴了, 今天肿了)
 
 
 class IntentParser:
@@ -148,7 +149,7 @@ class IntentParser:
         evidence = self._evidence(matches, words, anywhere)
         said = _Said(transcript, find_location(norm, self.vocabulary.rooms, words), self._tags(words),
                      self._asking(words, self._question_form(norm)), any(e.danger for e in evidence.values()), self._asks_outright(words),
-                     any(w in words for w in self.vocabulary.not_acute))
+                     any(w in words for w in self.vocabulary.not_acute), self._earlier(evidence, words, anywhere))
         ranked = self._rank(evidence, said.danger)
         if not ranked or evidence[ranked[0]].score < MIN_EVIDENCE:
             guesses = [self._reading(c, evidence[c], said, 0.0, "low") for c in ranked[:2]]
@@ -228,6 +229,13 @@ class IntentParser:
                     e.score += CONTEXT_WEIGHT
         return evidence
 
+    def _earlier(self, evidence: dict[str, _Evidence], said: dict[str, int], anywhere: set[str]) -> bool:
+        """The `[earlier]` rule fired and its category holds the only danger said."""
+        rule = self.vocabulary.earlier
+        if rule is None or not _fires(rule, said, anywhere):
+            return False
+        return all(not e.danger for code, e in evidence.items() if code != rule.category)
+
     def _asking(self, said: dict[str, int], question_form: bool = False) -> bool:
         """Whether the resident asks for information rather than reports a problem."""
         v = self.vocabulary
@@ -264,7 +272,9 @@ class IntentParser:
         v = self.vocabulary
         if code == v.not_acute_category and urgency == "urgent" and said.not_acute:
             urgency = v.not_acute_urgency   # fever for two days, medicine running out: today, not now
-        if said.danger:
+        if said.danger and said.earlier and code == v.earlier.category:
+            urgency = v.earlier.urgency or urgency   # fell the day before yesterday, swollen today: today, not now
+        elif said.danger:
             urgency = "urgent"          # a danger word anywhere, whatever else was said
         labels = sorted(e.labels, key=lambda lb: (lb not in e.leading, -e.labels[lb]))[:2]
         summary = f"{cat.name}：{'、'.join(labels)}" + (f"（{said.place}）" if said.place else "")
@@ -307,7 +317,7 @@ def _probe_words(v: Vocabulary) -> set[str]:
     """Every word the parser looks for besides keywords: combos, context, tags, places, rules."""
     words: set[str] = {*v.rooms, *v.information, *v.questions, *v.questions_unless, *v.asks, *v.asks_unless,
                        *v.not_acute}
-    for combo in v.combos:
+    for combo in (*v.combos, *([v.earlier] if v.earlier else [])):
         words.update(combo.none)
         for group in combo.groups:
             words.update(group)

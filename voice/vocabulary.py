@@ -115,6 +115,7 @@ class Vocabulary:
     not_acute: tuple[str, ...] = ()          # a complaint that has lasted days or can wait a little
     not_acute_category: str = "medical"      # ... lowers this category's default "urgent"
     not_acute_urgency: str = "high"          # ... to this, when no danger word was said
+    earlier: Combo | None = None             # an injury that happened days ago and now swells: its urgency, not "urgent"
     relocations: tuple[Relocate, ...] = ()
     not_by_sound: tuple[str, ...] = ()
     phrases: tuple[tuple[str, str], ...] = field(default=())
@@ -179,6 +180,7 @@ def from_document(doc: dict[str, Any], source: str = "<memory>") -> Vocabulary:
         asks_unless=b.words(info.get("asks_unless", []), "information.asks_unless"),
         endings=b.words(info.get("endings", []), "information.endings", drop_empty=True),
         **_not_acute(_table(doc.get("not_acute", {}), "not_acute"), b),
+        earlier=_earlier(_table(doc.get("earlier", {}), "earlier"), b),
     )
 
 
@@ -326,6 +328,18 @@ def _not_acute(table: dict[str, Any], b: _Builder) -> dict[str, Any]:
     return {"not_acute": b.words(table.get("words", []), "not_acute.words"),
             "not_acute_category": b.category_ref(table, "not_acute"),
             "not_acute_urgency": _urgency(table.get("urgency", "high"), "not_acute.urgency")}
+
+
+def _earlier(table: dict[str, Any], b: _Builder) -> Combo | None:
+    """The `[earlier]` rule: every group of `all` said and none of `none` (empty table: no rule)."""
+    if not table:
+        return None
+    groups = _list(table.get("all"), "earlier.all")
+    if len(groups) < 2:
+        raise VocabularyError("earlier.all: expected at least two groups of words")
+    return Combo(b.category_ref(table, "earlier"), "earlier", _urgency(table.get("urgency", "high"), "earlier.urgency"),
+                 tuple(b.words(g, f"earlier.all[{i}]") for i, g in enumerate(groups)),
+                 b.words(table.get("none", []), "earlier.none"))
 
 
 def _urgency(value: Any, where: str) -> str:

@@ -269,3 +269,36 @@ def test_a_complaint_that_can_wait_a_little_is_high_but_a_danger_stays_urgent(pa
     assert (waits.category, waits.urgency) == ("medical", "high")          # [not_acute] 药吃完了
     danger = parser.parse("我 的 药 吃完 了 现在 胸口 疼 喘 不 上 气")
     assert danger.urgency == "urgent"                                     # a danger word always wins
+
+
+def test_a_question_is_known_by_its_form(parser):
+    # A-not-A with any verb, or a question word at the end: information, "low"
+    assert parser.parse("驿站 中午 休息 不 休息").urgency == "low"
+    assert parser.parse("物业 几点 上班 要 预约 不").urgency == "low"
+    # 能不能 asks for something to be done: a request
+    assert parser.parse("能不能 派人 来 修 一下 楼道灯").urgency == "normal"
+
+
+def test_an_injury_days_ago_that_swells_is_today_not_now(parser):
+    intent = parser.parse("上周 在 楼梯 上 跌 了 一 跤 今天 膝盖 肿 了")
+    assert (intent.category, intent.urgency) == ("medical", "high")
+    # still acute now: stays urgent
+    assert parser.parse("昨天 摔 了 一 跤 今天 起 不 来 了").urgency == "urgent"
+    assert parser.parse("前天 摔 了 今天 腿 肿 了 还 流血").urgency == "urgent"
+
+
+def test_a_service_asked_for_decides_the_category_but_not_the_urgency(parser):
+    intent = parser.parse("我 胳膊 抬 不 起来 了 想 请 人 上门 帮 我 洗 个 头")
+    assert (intent.category, intent.urgency) == ("elderly_care", "urgent")
+    assert parser.parse("我 老伴 胳膊 突然 抬 不 起来 了").category == "medical"
+
+
+def test_vehicles_and_their_chargers_are_parking(parser):
+    assert parser.parse("消防 车道 上 停 了 一排 私家车").category == "parking"
+    assert parser.parse("消防 车道 上 停 了 一排 私家车").urgency == "high"
+    assert parser.parse("小区 的 充电桩 坏 了").category == "parking"
+
+
+def test_wu_dialect_lift_emergency(parser):
+    intent = parser.parse("电梯 门 开勿开 里厢 有 人")
+    assert (intent.category, intent.urgency) == ("public_facility", "urgent")

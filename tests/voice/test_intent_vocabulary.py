@@ -73,6 +73,11 @@ def test_a_community_can_add_words_without_code(tmp_path):
     ("[categories.other\n", "not valid TOML"),
     ("[categories.other]\nname = '其他'\n[not_acute]\ncategory = 'fire'\nwords = ['好了']\n", "not_acute.category"),
     ("[categories.other]\nname = '其他'\n[traditional]\npairs = '電电 燈'\n", "traditional.pairs"),
+    ("[categories.other]\nname = '其他'\n[[relocate]]\nfrom = 'other'\nto = 'other'\ntarget_evidence = -1\n",
+     "relocate[0].target_evidence"),
+    ("[categories.other]\nname = '其他'\n[earlier]\ncategory = 'other'\nall = [['昨天']]\n", "earlier.all"),
+    ("[categories.other]\nname = '其他'\n[earlier]\ncategory = 'other'\nurgency = 'soon'\nall = [['昨天'], ['肿']]\n",
+     "earlier.urgency"),
 ])
 def test_a_broken_vocabulary_is_refused_naming_the_entry(tmp_path, text, message):
     path = tmp_path / "v.toml"

@@ -86,12 +86,14 @@ class _Evidence:
     claim_urgency: str | None = None   # the urgency that word's topic sets (a suggestion: low)
     longest: int = 0
 
-    def merge(self, other: _Evidence) -> None:
-        """Take over another category's evidence (its urgency defaults stay as they were)."""
+    def merge(self, other: _Evidence, urgencies: bool = True) -> None:
+        """Take over another category's evidence (its urgency defaults stay as they were;
+        with `urgencies=False` its urgencies stay behind: a danger still makes the request urgent)."""
         self.score += other.score
         for label, weight in other.labels.items():
             self.labels[label] = self.labels.get(label, 0.0) + weight
-        self.urgencies |= other.urgencies
+        if urgencies:
+            self.urgencies |= other.urgencies
         self.tags |= other.tags
         self.leading |= other.leading
         self.danger |= other.danger
@@ -221,7 +223,7 @@ class IntentParser:
             if (any(w in said for w in rule.when) and not any(w in said for w in rule.unless)
                     and evidence[rule.target].score >= rule.target_evidence
                     and (rule.dangers or not evidence[rule.source].decisive)):   # a danger keeps its category
-                evidence[rule.target].merge(evidence[rule.source])
+                evidence[rule.target].merge(evidence[rule.source], rule.carry_urgency)
                 evidence[rule.source] = _Evidence()
         for code, e in evidence.items():
             if e.score > 0:

@@ -80,6 +80,7 @@ class Relocate:
     unless: tuple[str, ...]
     dangers: bool = False   # move a danger too (a burst pipe in the stairwell is the building's)
     target_evidence: float = 0.0   # only when `target` already has this many points of its own
+    carry_urgency: bool = True     # False: `source`'s urgencies stay behind (a danger still makes it urgent)
 
 
 @dataclass(frozen=True)
@@ -281,9 +282,12 @@ class _Builder:
         needs = entry.get("target_evidence", 0.0)
         if not isinstance(needs, (int, float)) or isinstance(needs, bool) or needs < 0:
             raise VocabularyError(f"{where}.target_evidence: expected a number >= 0")
+        carry = entry.get("carry_urgency", True)
+        if not isinstance(carry, bool):
+            raise VocabularyError(f"{where}.carry_urgency: expected true or false")
         self.relocations.append(Relocate(codes[0], codes[1], self.words(entry.get("when", []), f"{where}.when"),
                                          self.words(entry.get("unless", []), f"{where}.unless"), dangers,
-                                         float(needs)))
+                                         float(needs), carry))
 
 
 def _label(entry: dict[str, Any], key: str, where: str) -> str:

@@ -291,6 +291,10 @@ def test_a_service_asked_for_decides_the_category_but_not_the_urgency(parser):
     intent = parser.parse("我 胳膊 抬 不 起来 了 想 请 人 上门 帮 我 洗 个 头")
     assert (intent.category, intent.urgency) == ("elderly_care", "urgent")
     assert parser.parse("我 老伴 胳膊 突然 抬 不 起来 了").category == "medical"
+    # the reason alone (腰疼) is not an emergency once elder care is what is asked for
+    assert parser.parse("我 腰疼 下不了 楼 想 请 人 每天 送 饭").urgency == "normal"
+    # a danger word in the reason still is
+    assert parser.parse("我 腰疼 得 厉害 想 请 人 每天 送 饭").urgency == "urgent"
 
 
 def test_vehicles_and_their_chargers_are_parking(parser):

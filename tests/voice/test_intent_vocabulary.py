@@ -75,6 +75,8 @@ def test_a_community_can_add_words_without_code(tmp_path):
     ("[categories.other]\nname = '其他'\n[traditional]\npairs = '電电 燈'\n", "traditional.pairs"),
     ("[categories.other]\nname = '其他'\n[[relocate]]\nfrom = 'other'\nto = 'other'\ntarget_evidence = -1\n",
      "relocate[0].target_evidence"),
+    ("[categories.other]\nname = '其他'\n[[relocate]]\nfrom = 'other'\nto = 'other'\ncarry_urgency = 'no'\n",
+     "relocate[0].carry_urgency"),
     ("[categories.other]\nname = '其他'\n[earlier]\ncategory = 'other'\nall = [['昨天']]\n", "earlier.all"),
     ("[categories.other]\nname = '其他'\n[earlier]\ncategory = 'other'\nurgency = 'soon'\nall = [['昨天'], ['肿']]\n",
      "earlier.urgency"),

@@ -13,9 +13,10 @@ tests/data/intent_eval.jsonl (`text`, `category`, `urgency`):
   studied like dev: floors a little under today's figures.
 - intent_heldout_test.jsonl -- sealed: never read while tuning, only scored.
   The issue's targets are category >= 0.95, urgency >= 0.90 and no urgent
-  request rated lower. First scored on 2026-11-22: 0.806 / 0.853 / 1 (the
-  parser before the held-out work: 0.781 / 0.790 / 3). The floors below are
-  that score, so the test stops regressions; they are not the targets.
+  request rated lower. Scored on 2026-11-22: 0.781 / 0.790 / 3 before the
+  held-out work, 0.806 / 0.853 / 1 after tuning on dev, 0.835 / 0.868 / 1
+  after tuning on dev and dev2. The floors below sit just under the last
+  score, so the test stops regressions; they are not the targets.
 
 On a failure the misread utterances are printed.
 """
@@ -47,8 +48,8 @@ DEV2_URGENT_RATED_LOWER_MAX = 0
 # when two readings are close the kiosk asks back instead.
 HELDOUT_HIGH_TIER_PRECISION_FLOOR = 0.95
 
-SEALED_CATEGORY_FLOOR = 0.80     # measured; the issue's target is 0.95
-SEALED_URGENCY_FLOOR = 0.85      # measured; the issue's target is 0.90
+SEALED_CATEGORY_FLOOR = 0.83     # measured; the issue's target is 0.95
+SEALED_URGENCY_FLOOR = 0.86      # measured; the issue's target is 0.90
 SEALED_URGENT_RATED_LOWER_MAX = 1  # measured; the target is 0
 
 

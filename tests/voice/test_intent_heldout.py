@@ -18,7 +18,7 @@ tests/data/intent_eval.jsonl (`text`, `category`, `urgency`):
   after tuning on dev and dev2. The floors below sit just under the last
   score, so the test stops regressions; they are not the targets.
 
-On a failure the misread utterances are printed.
+On a failure the misread utterances are printed (not the sealed set's).
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ def _rated_lower(results: list[tuple[dict, Intent]]) -> list[str]:
 
 
 def _check(results: list[tuple[dict, Intent]], category_floor: float, urgency_floor: float,
-           rated_lower_max: int) -> None:
+           rated_lower_max: int, *, show_texts: bool = True) -> None:
+    """Assert the floors; on failure list the misread utterances (not for the sealed set: its
+    sentences must stay unseen by whoever tunes the parser)."""
     n = len(results)
     category = sum(intent.category == row["category"] for row, intent in results) / n
     urgency = sum(intent.urgency == row["urgency"] for row, intent in results) / n
@@ -79,23 +81,20 @@ def _check(results: list[tuple[dict, Intent]], category_floor: float, urgency_fl
                for row, intent in results
                if (intent.category, intent.urgency) != (row["category"], row["urgency"])]
     report = (f"category {category:.3f} (floor {category_floor}), urgency {urgency:.3f} (floor {urgency_floor}), "
-              f"urgent rated lower {len(lower)} (at most {rated_lower_max})\n" + "\n".join(misread))
+              f"urgent rated lower {len(lower)} (at most {rated_lower_max})\n" + ("\n".join(misread) if show_texts else ""))
     assert category >= category_floor, report
     assert urgency >= urgency_floor, report
-    assert len(lower) <= rated_lower_max, report + "\nurgent rated lower:\n" + "\n".join(lower)
+    assert len(lower) <= rated_lower_max, report + ("\nurgent rated lower:\n" + "\n".join(lower) if show_texts else "")
 
 
-@pytest.mark.skipif(not DEV.is_file(), reason="the held-out dev set has not been delivered")
 def test_heldout_dev_set(parser):
     _check(_score(parser, DEV), DEV_CATEGORY_FLOOR, DEV_URGENCY_FLOOR, DEV_URGENT_RATED_LOWER_MAX)
 
 
-@pytest.mark.skipif(not DEV2.is_file(), reason="the second held-out dev set has not been delivered")
 def test_heldout_dev2_set(parser):
     _check(_score(parser, DEV2), DEV2_CATEGORY_FLOOR, DEV2_URGENCY_FLOOR, DEV2_URGENT_RATED_LOWER_MAX)
 
 
-@pytest.mark.skipif(not (DEV.is_file() and DEV2.is_file()), reason="the held-out dev sets have not been delivered")
 def test_confident_answers_on_heldout_dev_sets_are_right(parser):
     results = _score(parser, DEV) + _score(parser, DEV2)
     high = [(row, intent) for row, intent in results if intent.tier == "high"]
@@ -106,4 +105,5 @@ def test_confident_answers_on_heldout_dev_sets_are_right(parser):
 
 
 def test_sealed_heldout_test_set(parser):
-    _check(_score(parser, SEALED), SEALED_CATEGORY_FLOOR, SEALED_URGENCY_FLOOR, SEALED_URGENT_RATED_LOWER_MAX)
+    _check(_score(parser, SEALED), SEALED_CATEGORY_FLOOR, SEALED_URGENCY_FLOOR, SEALED_URGENT_RATED_LOWER_MAX,
+           show_texts=False)
